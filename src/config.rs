@@ -1,0 +1,235 @@
+//! The configuration a [`SessionLayer`](crate::SessionLayer) builds, and
+//! its validation.
+
+use std::{fmt, sync::OnceLock, time::Duration};
+
+use cookie::SameSite;
+
+use crate::{codec::signed::HmacSha1, error::ConfigError};
+
+/// Shortest secret accepted, in bytes.
+///
+/// 32 random bytes are as strong as HMAC-SHA1 can use; shorter or
+/// human-chosen secrets can be guessed offline from a single cookie.
+///
+/// ```
+/// assert_eq!(tower_cookie_session::MIN_SECRET_LEN, 32);
+/// ```
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// A signing secret, keyed into its MAC once. Its `Debug` shows no bytes.
+#[derive(Clone)]
+pub(crate) struct Secret {
+    len: usize,
+    pub(crate) mac: HmacSha1,
+}
+
+impl Secret {
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        Self {
+            len: bytes.len(),
+            mac: crate::codec::signed::keyed(bytes),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret([redacted; {} bytes])", self.len)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) secret: Secret,
+    pub(crate) fallback_secrets: Vec<Secret>,
+    pub(crate) cookie_name: String,
+    pub(crate) timeout: Option<Duration>,
+    /// `None`: derived from the timeout; `Some(x)`: set explicitly.
+    pub(crate) reissue_time: Option<Option<Duration>>,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) partitioned: bool,
+    pub(crate) cookie_on_exception: bool,
+    /// The verdict of [`Config::validate`], computed once per configuration.
+    pub(crate) verdict: OnceLock<Result<(), ConfigError>>,
+}
+
+impl Config {
+    pub(crate) fn new(secret: &[u8]) -> Self {
+        Self {
+            secret: Secret::new(secret),
+            fallback_secrets: Vec::new(),
+            cookie_name: "session".to_owned(),
+            timeout: Some(Duration::from_secs(1200)),
+            reissue_time: None,
+            max_lifetime: None,
+            max_age: None,
+            path: "/".to_owned(),
+            domain: None,
+            secure: false,
+            http_only: true,
+            same_site: SameSite::Lax,
+            partitioned: false,
+            cookie_on_exception: true,
+            verdict: OnceLock::new(),
+        }
+    }
+
+    /// The reissue time in force: as set, or a tenth of the timeout.
+    pub(crate) fn reissue_time(&self) -> Option<Duration> {
+        self.reissue_time
+            .unwrap_or_else(|| self.timeout.map(|t| t / 10))
+    }
+
+    /// The primary secret, then the fallbacks, in the order they are tried.
+    pub(crate) fn macs(&self) -> impl Iterator<Item = &HmacSha1> {
+        std::iter::once(&self.secret)
+            .chain(&self.fallback_secrets)
+            .map(|s| &s.mac)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.verdict.get_or_init(|| self.check()).clone()
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.secret.len < MIN_SECRET_LEN {
+            return Err(ConfigError::SecretTooShort {
+                len: self.secret.len,
+                fallback: None,
+            });
+        }
+        if let Some((i, s)) = self
+            .fallback_secrets
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.len < MIN_SECRET_LEN)
+        {
+            return Err(ConfigError::SecretTooShort {
+                len: s.len,
+                fallback: Some(i),
+            });
+        }
+        if self.cookie_name.is_empty() || !self.cookie_name.bytes().all(is_token_byte) {
+            return Err(ConfigError::InvalidCookieName {
+                name: self.cookie_name.clone(),
+            });
+        }
+        if !is_attribute_value(&self.path) {
+            return Err(ConfigError::InvalidAttribute { attribute: "path" });
+        }
+        if self.domain.as_deref().is_some_and(|d| !is_attribute_value(d)) {
+            return Err(ConfigError::InvalidAttribute {
+                attribute: "domain",
+            });
+        }
+        // Browsers match the prefixes case-insensitively.
+        let lower = self.cookie_name.to_ascii_lowercase();
+        if lower.starts_with("__host-") {
+            let requirement = if !self.secure {
+                Some("`.secure(true)`")
+            } else if self.path != "/" {
+                Some("`.path(\"/\")`")
+            } else if self.domain.is_some() {
+                Some("`.domain(None)`")
+            } else {
+                None
+            };
+            if let Some(requirement) = requirement {
+                return Err(ConfigError::HostPrefix { requirement });
+            }
+        }
+        if lower.starts_with("__secure-") && !self.secure {
+            return Err(ConfigError::SecurePrefixWithoutSecure);
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        if self.partitioned && !self.secure {
+            return Err(ConfigError::PartitionedWithoutSecure);
+        }
+        if let (Some(Some(reissue_time)), Some(timeout)) = (self.reissue_time, self.timeout) {
+            if reissue_time >= timeout {
+                return Err(ConfigError::ReissueTimeNotBelowTimeout {
+                    reissue_time,
+                    timeout,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// RFC 6265 `cookie-name`: an RFC 2616 token.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 6265 `av-octet`s: any visible character or space but `;`.
+fn is_attribute_value(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::new(&[7; 32])
+    }
+
+    #[test]
+    fn defaults_are_valid_and_derive_reissue_from_timeout() {
+        let c = config();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.reissue_time(), Some(Duration::from_secs(120)));
+        let c = Config {
+            timeout: None,
+            ..config()
+        };
+        assert_eq!(c.reissue_time(), None);
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let c = Config::new(b"0123456789abcdef0123456789abcdef-very-secret");
+        let debug = format!("{c:?}");
+        assert!(debug.contains("redacted"));
+        assert!(!debug.contains("very-secret"));
+        assert!(!debug.contains("48, 49"), "no byte list: {debug}");
+    }
+
+    #[test]
+    fn cookie_names_must_be_tokens() {
+        for name in ["", "a b", "a;b", "a=b", "é", "a\"b", "a,b", "a\tb"] {
+            let c = Config {
+                cookie_name: name.to_owned(),
+                ..config()
+            };
+            assert!(
+                matches!(c.validate(), Err(ConfigError::InvalidCookieName { .. })),
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn attributes_may_not_break_the_header() {
+        let c = Config {
+            path: "/a;b".to_owned(),
+            ..config()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::InvalidAttribute { attribute: "path" }));
+        let c = Config {
+            domain: Some("a\nb".to_owned()),
+            ..config()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::InvalidAttribute { attribute: "domain" }));
+    }
+}

@@ -1,0 +1,97 @@
+//! Sessions kept in HMAC-signed cookies, as a [tower] middleware for axum,
+//! hyper and tonic; the Rust heir of Pyramid's
+//! `UnencryptedCookieSessionFactoryConfig`.
+//!
+//! [`SessionLayer`] wraps any service. Each request gets a [`Session`] in
+//! its extensions (and, with the `axum` feature, as an extractor); the
+//! cookie is verified only when a handler first uses the session, and
+//! written back only when the session changed, is new, or is due for
+//! reissue.
+//!
+//! The cookie is **signed, not encrypted**: users can read what is in it,
+//! but cannot change it. Keep secrets out of the session.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use tower_cookie_session::{Session, SessionLayer};
+//!
+//! async fn handler(session: Session) -> String {
+//!     let n: u64 = session.get("count").unwrap().unwrap_or(0);
+//!     session.insert("count", n + 1).unwrap();
+//!     format!("{n}")
+//! }
+//!
+//! # fn secret() -> Vec<u8> { vec![7; 32] }
+//! let app: Router = Router::new()
+//!     .route("/", get(handler))
+//!     .layer(SessionLayer::new(secret())); // secret: >= 32 random bytes
+//! ```
+//!
+//! # A customised layer
+//!
+//! ```
+//! use std::time::Duration;
+//! use tower_cookie_session::{SameSite, SessionLayer};
+//!
+//! # let (secret, old_secret) = ([1u8; 32], [2u8; 32]);
+//! let layer = SessionLayer::new(secret)
+//!     .cookie_name("__Host-session")
+//!     .secure(true)                          // HTTPS only
+//!     .same_site(SameSite::Strict)
+//!     .timeout(Some(Duration::from_secs(3600)))
+//!     .max_lifetime(Some(Duration::from_secs(7 * 86_400)))
+//!     .fallback_secrets([old_secret])        // key rotation
+//!     .cookie_on_exception(false);           // 5xx responses save nothing
+//! layer.validate()?;                         // refuse bad settings at start-up
+//! # Ok::<(), tower_cookie_session::ConfigError>(())
+//! ```
+//!
+//! # Wire format
+//!
+//! `hex(HMAC-SHA1(secret, json)) || base64(json)`, where `json` is
+//! `[accessed, created, {state}]` with Unix-second timestamps: Pyramid's
+//! `signed_serialize` with JSON in place of pickle. [`signed_serialize`]
+//! and [`signed_deserialize`] expose it. A cookie that fails in any way
+//! (bad signature, bad encoding, wrong shape, expired) gives a fresh,
+//! empty session: never an error response, never a panic.
+//!
+//! # Features
+//!
+//! - `axum`: [`Session`] as an extractor (`FromRequestParts` and
+//!   `OptionalFromRequestParts`).
+//! - `tracing`: a `debug!` event saying why a cookie was refused, and an
+//!   `error!` when a session no longer fits its cookie. Never the secret,
+//!   never the cookie value.
+//!
+//! [tower]: https://docs.rs/tower
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+mod codec;
+mod config;
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod layer;
+mod service;
+mod session;
+
+pub use codec::{
+    MAX_COOKIE_VALUE_LEN,
+    signed::{signed_deserialize, signed_serialize},
+};
+pub use config::MIN_SECRET_LEN;
+pub use cookie::SameSite;
+pub use error::{ConfigError, DecodeError, SessionError};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use extract::MissingSessionLayer;
+pub use future::ResponseFuture;
+pub use layer::SessionLayer;
+pub use service::SessionService;
+pub use session::Session;

@@ -1,0 +1,897 @@
+//! [`Session`]: the handle a handler uses, with Pyramid's dict, flash and
+//! CSRF API.
+//!
+//! The session knows nothing of tower: it is given the request's `Cookie`
+//! header values and decodes them on first use, and it tells the response
+//! future what to write back.
+
+use std::{
+    fmt,
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use cookie::Cookie;
+use http::HeaderValue;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
+
+use crate::{
+    codec::{
+        MAX_COOKIE_VALUE_LEN,
+        payload::{self, State},
+        signed,
+    },
+    config::Config,
+    error::SessionError,
+};
+
+const CSRF_KEY: &str = "_csrft_";
+const FLASH_PREFIX: &str = "_f_";
+
+/// A session: a small JSON dictionary kept in a signed cookie.
+///
+/// The [`SessionLayer`](crate::SessionLayer) puts one into each request's
+/// extensions; with the `axum` feature it is also an extractor. Cloning is
+/// cheap and every clone is the same session. All methods are synchronous.
+///
+/// Nothing is decoded until the first method call, so handlers that never
+/// touch the session cost nothing. Values are stored as JSON; a method
+/// counts as a change only when the state really changes, and only then
+/// (or when the session is new, or due for reissue) is the cookie written.
+///
+/// ```
+/// use tower_cookie_session::Session;
+///
+/// let session = Session::detached();
+/// session.insert("user", "ada")?;
+/// let user: Option<String> = session.get("user")?;
+/// assert_eq!(user.as_deref(), Some("ada"));
+/// # Ok::<(), tower_cookie_session::SessionError>(())
+/// ```
+///
+/// Values that are changed in place are not seen: read, change and
+/// `insert` again, or call [`changed`](Self::changed).
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<Config>,
+    cookies: RequestCookies,
+    /// `None` until first use.
+    data: Mutex<Option<Data>>,
+}
+
+/// The request's `Cookie` header values, kept undecoded.
+enum RequestCookies {
+    None,
+    One(HeaderValue),
+    Many(Vec<HeaderValue>),
+}
+
+impl RequestCookies {
+    fn iter(&self) -> impl Iterator<Item = &HeaderValue> {
+        let (one, many): (Option<&HeaderValue>, &[HeaderValue]) = match self {
+            Self::None => (None, &[]),
+            Self::One(v) => (Some(v), &[]),
+            Self::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
+/// The decoded session.
+#[derive(Debug)]
+struct Data {
+    /// When this request first used the session, Unix seconds.
+    now: f64,
+    accessed: f64,
+    created: f64,
+    state: State,
+    new: bool,
+    changed: bool,
+    invalidated: bool,
+    /// Verified by a fallback secret: write it again with the primary one.
+    resign: bool,
+    /// The request carried a cookie of our name, valid or not.
+    had_cookie: bool,
+}
+
+/// What the response should do with the cookie.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CookieAction {
+    /// Nothing to write.
+    Keep,
+    /// Write this value.
+    Write(String),
+    /// Expire the cookie.
+    Remove,
+}
+
+impl Session {
+    pub(crate) fn new(config: Arc<Config>, headers: &http::HeaderMap) -> Self {
+        let mut values = headers.get_all(http::header::COOKIE).iter();
+        let cookies = match (values.next(), values.next()) {
+            (None, _) => RequestCookies::None,
+            (Some(one), None) => RequestCookies::One(one.clone()),
+            (Some(first), Some(second)) => RequestCookies::Many(
+                [first, second]
+                    .into_iter()
+                    .chain(values)
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                cookies,
+                data: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// A new, empty session that belongs to no request, for testing
+    /// handlers and for examples. It follows the same rules (size limit
+    /// included) but nothing ever writes it to a cookie.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::detached();
+    /// assert!(session.is_new());
+    /// assert!(session.is_empty());
+    /// ```
+    #[must_use]
+    pub fn detached() -> Self {
+        static CONFIG: OnceLock<Arc<Config>> = OnceLock::new();
+        let config = CONFIG.get_or_init(|| Arc::new(Config::new(&[0; crate::MIN_SECRET_LEN])));
+        Self::new(Arc::clone(config), &http::HeaderMap::new())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Data>> {
+        // Only this module's code runs under the lock, and it does not
+        // panic; a poisoned lock still holds consistent data.
+        self.inner
+            .data
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Data) -> R) -> R {
+        let mut guard = self.lock();
+        let data = guard.get_or_insert_with(|| self.load());
+        f(data)
+    }
+
+    /// Finds the first cookie of our name that verifies and parses.
+    fn load(&self) -> Data {
+        let config = &self.inner.config;
+        let now = unix_now();
+        let mut had_cookie = false;
+        for header in self.inner.cookies.iter() {
+            // Bytes that are not UTF-8 can only damage other cookies'
+            // values; ours is ASCII, so decode lossily and carry on.
+            let header = String::from_utf8_lossy(header.as_bytes());
+            for cookie in Cookie::split_parse(header.as_ref()).flatten() {
+                if cookie.name() != config.cookie_name {
+                    continue;
+                }
+                had_cookie = true;
+                let decoded = signed::verify(cookie.value(), config.macs())
+                    .and_then(|(bytes, index)| Ok((payload::decode(&bytes)?, index)));
+                let (payload, index) = match decoded {
+                    Ok(decoded) => decoded,
+                    Err(_why) => {
+                        #[cfg(feature = "tracing")]
+                        tracing::debug!(cookie = %config.cookie_name, why = %_why, "session cookie refused");
+                        continue;
+                    }
+                };
+                let idle = now - payload.accessed;
+                let age = now - payload.created;
+                if config.timeout.is_some_and(|t| idle > t.as_secs_f64()) {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(cookie = %config.cookie_name, "session timed out; starting fresh");
+                } else if config.max_lifetime.is_some_and(|t| age > t.as_secs_f64()) {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(cookie = %config.cookie_name, "session outlived max_lifetime; starting fresh");
+                } else {
+                    return Data {
+                        now,
+                        accessed: payload.accessed,
+                        created: payload.created,
+                        state: payload.state,
+                        new: false,
+                        changed: false,
+                        invalidated: false,
+                        resign: index > 0,
+                        had_cookie,
+                    };
+                }
+                // The first verified cookie is the session, expired or not.
+                break;
+            }
+        }
+        Data::fresh(now, had_cookie)
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether a handler used the session during this request.
+    pub(crate) fn was_used(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// What the response should do with the cookie (see DESIGN.md 4.3).
+    pub(crate) fn cookie_action(&self) -> CookieAction {
+        let guard = self.lock();
+        let Some(data) = guard.as_ref() else {
+            return CookieAction::Keep;
+        };
+        let config = &self.inner.config;
+        if data.invalidated && data.state.is_empty() {
+            return if data.had_cookie {
+                CookieAction::Remove
+            } else {
+                CookieAction::Keep
+            };
+        }
+        let reissue_due = config
+            .reissue_time()
+            .is_some_and(|r| data.now - data.accessed >= r.as_secs_f64());
+        if !(data.changed || data.new || data.resign || reissue_due) {
+            return CookieAction::Keep;
+        }
+        let (accessed, created) = data.timestamps();
+        let mut json = Vec::with_capacity(payload::encoded_len(accessed, created, &data.state));
+        payload::encode_into(accessed, created, &data.state, &mut json);
+        if signed::signed_len(json.len()) > MAX_COOKIE_VALUE_LEN {
+            #[cfg(feature = "tracing")]
+            tracing::error!(
+                cookie = %config.cookie_name,
+                size = signed::signed_len(json.len()),
+                limit = MAX_COOKIE_VALUE_LEN,
+                "session no longer fits its cookie; the previous cookie is kept"
+            );
+            return CookieAction::Keep;
+        }
+        let mut value = String::new();
+        signed::sign_into(&config.secret.mac, &json, &mut value);
+        CookieAction::Write(value)
+    }
+
+    /// The value stored under `key`, deserialized as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("count", 3)?;
+    /// assert_eq!(session.get::<u32>("count")?, Some(3));
+    /// assert_eq!(session.get::<u32>("missing")?, None);
+    /// assert!(session.get::<String>("count").is_err());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.with(|data| {
+            data.state
+                .get(key)
+                .map(|raw| from_raw(raw))
+                .transpose()
+        })
+    }
+
+    /// Stores `value` under `key`, replacing any earlier value.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Serialize`] if `value` cannot be JSON;
+    /// [`SessionError::TooLarge`] if the cookie would exceed
+    /// [`MAX_COOKIE_VALUE_LEN`]. On error the session is left as it was.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("cart", vec!["apple", "pear"])?;
+    /// assert_eq!(session.get::<Vec<String>>("cart")?.unwrap().len(), 2);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
+        let raw = to_raw(&value)?;
+        self.with(|data| data.set(key.into(), raw))
+    }
+
+    /// Removes `key` and returns its value, deserialized as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`;
+    /// the value then stays in the session.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("next", "/account")?;
+    /// assert_eq!(session.remove::<String>("next")?.as_deref(), Some("/account"));
+    /// assert_eq!(session.remove::<String>("next")?, None);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.with(|data| {
+            let Some(raw) = data.state.get(key) else {
+                return Ok(None);
+            };
+            let value = from_raw(raw)?;
+            data.state.remove(key);
+            data.changed = true;
+            Ok(Some(value))
+        })
+    }
+
+    /// The value stored under `key` as a [`serde_json::Value`].
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("prefs", serde_json::json!({"theme": "dark"}))?;
+    /// assert_eq!(session.get_value("prefs").unwrap()["theme"], "dark");
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn get_value(&self, key: &str) -> Option<serde_json::Value> {
+        self.get(key).ok().flatten()
+    }
+
+    /// Whether `key` is in the session.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// assert!(session.contains_key("a"));
+    /// assert!(!session.contains_key("b"));
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.with(|data| data.state.contains_key(key))
+    }
+
+    /// The keys in the session, in sorted order (flash queues and the CSRF
+    /// token included).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("b", 1)?;
+    /// session.insert("a", 2)?;
+    /// assert_eq!(session.keys(), ["a", "b"]);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.with(|data| data.state.keys().cloned().collect())
+    }
+
+    /// How many keys the session holds.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// assert_eq!(session.len(), 1);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.with(|data| data.state.len())
+    }
+
+    /// Whether the session holds no keys.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// assert!(Session::detached().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.with(|data| data.state.is_empty())
+    }
+
+    /// Removes every key. The session keeps its identity (`created`); use
+    /// [`invalidate`](Self::invalidate) to end it.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// session.clear();
+    /// assert!(session.is_empty());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn clear(&self) {
+        self.with(|data| {
+            if !data.state.is_empty() {
+                data.state.clear();
+                data.changed = true;
+            }
+        });
+    }
+
+    /// Whether the session was created by this request: there was no
+    /// valid, unexpired cookie, or it was invalidated.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// assert!(Session::detached().is_new());
+    /// ```
+    #[must_use]
+    pub fn is_new(&self) -> bool {
+        self.with(|data| data.new)
+    }
+
+    /// When the session was created.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// # use std::time::{Duration, SystemTime};
+    /// let session = Session::detached();
+    /// assert!(SystemTime::now().duration_since(session.created()).unwrap() < Duration::from_secs(5));
+    /// ```
+    #[must_use]
+    pub fn created(&self) -> SystemTime {
+        self.with(|data| system_time(data.created))
+    }
+
+    /// When the session was last written before this request (now, for a
+    /// new session).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// assert!(session.accessed() >= session.created());
+    /// ```
+    #[must_use]
+    pub fn accessed(&self) -> SystemTime {
+        self.with(|data| system_time(data.accessed))
+    }
+
+    /// Marks the session as changed, so the cookie is written. Call it
+    /// after changing a value in a way the session cannot see.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.changed();
+    /// ```
+    pub fn changed(&self) {
+        self.with(|data| data.changed = true);
+    }
+
+    /// Ends the session: every key is dropped and the cookie is removed
+    /// from the browser. Anything inserted afterwards in the same request
+    /// starts a brand-new session with a fresh `created` time. Call it at
+    /// login and logout so that a session id planted before login is
+    /// worthless.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("user", "ada")?;
+    /// session.invalidate();
+    /// assert!(session.is_new());
+    /// assert!(session.is_empty());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn invalidate(&self) {
+        self.with(|data| {
+            let now = data.now;
+            let had_cookie = data.had_cookie;
+            *data = Data {
+                invalidated: true,
+                ..Data::fresh(now, had_cookie)
+            };
+        });
+    }
+
+    /// Appends `message` to the default flash queue (`""`), duplicates
+    /// allowed. Same as `flash_to("", message, true)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.flash("Saved.")?;
+    /// assert_eq!(session.pop_flash::<String>("")?, ["Saved."]);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn flash<T: Serialize>(&self, message: T) -> Result<(), SessionError> {
+        self.flash_to("", message, true)
+    }
+
+    /// Appends `message` to the flash queue `queue` (stored under
+    /// `"_f_" + queue`, as Pyramid does). With `allow_duplicate == false`,
+    /// a message already queued is not added again.
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert); also [`SessionError::Deserialize`] if
+    /// the key holds something other than a list.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.flash_to("error", "Try again.", false)?;
+    /// session.flash_to("error", "Try again.", false)?;
+    /// assert_eq!(session.peek_flash::<String>("error")?.len(), 1);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn flash_to<T: Serialize>(
+        &self,
+        queue: &str,
+        message: T,
+        allow_duplicate: bool,
+    ) -> Result<(), SessionError> {
+        let message = serde_json::to_value(message).map_err(SessionError::Serialize)?;
+        let key = flash_key(queue);
+        self.with(|data| {
+            let mut messages: Vec<serde_json::Value> = match data.state.get(&key) {
+                Some(raw) => from_raw(raw)?,
+                None => Vec::new(),
+            };
+            if !allow_duplicate && messages.contains(&message) {
+                return Ok(());
+            }
+            messages.push(message);
+            data.set(key, to_raw(&messages)?)
+        })
+    }
+
+    /// Removes and returns the messages of flash queue `queue`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the messages do not fit `T`; they
+    /// then stay queued.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.flash("one")?;
+    /// session.flash("two")?;
+    /// assert_eq!(session.pop_flash::<String>("")?, ["one", "two"]);
+    /// assert!(session.pop_flash::<String>("")?.is_empty());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn pop_flash<T: DeserializeOwned>(&self, queue: &str) -> Result<Vec<T>, SessionError> {
+        Ok(self.remove(&flash_key(queue))?.unwrap_or_default())
+    }
+
+    /// Returns the messages of flash queue `queue`, leaving them queued.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the messages do not fit `T`.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.flash("hello")?;
+    /// assert_eq!(session.peek_flash::<String>("")?, ["hello"]);
+    /// assert_eq!(session.peek_flash::<String>("")?, ["hello"]);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn peek_flash<T: DeserializeOwned>(&self, queue: &str) -> Result<Vec<T>, SessionError> {
+        Ok(self.get(&flash_key(queue))?.unwrap_or_default())
+    }
+
+    /// Makes, stores and returns a new CSRF token: 40 lowercase hex
+    /// characters from 20 random bytes, under `"_csrft_"`.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system's random number generator fails, which no
+    /// supported platform does once booted.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// let token = session.new_csrf_token();
+    /// assert_eq!(token.len(), 40);
+    /// assert_eq!(session.get_csrf_token(), token);
+    /// ```
+    #[must_use = "the token is what the form must send back"]
+    pub fn new_csrf_token(&self) -> String {
+        let token = random_hex_token();
+        // A token is 42 bytes of JSON; if it no longer fits, the response
+        // keeps the old cookie and reports it (see `cookie_action`).
+        let raw = string_raw(&token);
+        self.with(|data| data.set_unchecked(CSRF_KEY.to_owned(), raw));
+        token
+    }
+
+    /// The session's CSRF token, made on first use.
+    ///
+    /// # Panics
+    ///
+    /// As [`new_csrf_token`](Self::new_csrf_token).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// let token = session.get_csrf_token();
+    /// assert_eq!(session.get_csrf_token(), token, "stable within a session");
+    /// ```
+    #[must_use = "the token is what the form must send back"]
+    pub fn get_csrf_token(&self) -> String {
+        match self.get::<String>(CSRF_KEY) {
+            Ok(Some(token)) => token,
+            _ => self.new_csrf_token(),
+        }
+    }
+
+    /// Whether `token` equals the session's CSRF token, compared in
+    /// constant time. Without a stored token it returns `false` and stores
+    /// nothing.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// assert!(!session.check_csrf_token("anything"));
+    /// let token = session.get_csrf_token();
+    /// assert!(session.check_csrf_token(&token));
+    /// assert!(!session.check_csrf_token("0000000000000000000000000000000000000000"));
+    /// ```
+    #[must_use]
+    pub fn check_csrf_token(&self, token: &str) -> bool {
+        match self.get::<String>(CSRF_KEY) {
+            Ok(Some(stored)) => constant_time_eq(stored.as_bytes(), token.as_bytes()),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Session {
+    /// Shows the state of the session's life, never its values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = self.lock();
+        let mut d = f.debug_struct("Session");
+        match guard.as_ref() {
+            None => d.field("loaded", &false),
+            Some(data) => d
+                .field("loaded", &true)
+                .field("new", &data.new)
+                .field("changed", &data.changed)
+                .field("keys", &data.state.len()),
+        };
+        d.finish_non_exhaustive()
+    }
+}
+
+impl Data {
+    fn fresh(now: f64, had_cookie: bool) -> Self {
+        Self {
+            now,
+            accessed: now,
+            created: now,
+            state: State::new(),
+            new: true,
+            changed: false,
+            invalidated: false,
+            resign: false,
+            had_cookie,
+        }
+    }
+
+    /// `accessed` and `created` as they are written: whole seconds.
+    fn timestamps(&self) -> (u64, u64) {
+        // Both are finite and within 0..=year 9999 (see payload::decode),
+        // so the casts cannot saturate.
+        (self.now as u64, self.created as u64)
+    }
+
+    /// Stores `raw` under `key` unless the cookie would grow too large.
+    fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
+        if self.state.get(&key).is_some_and(|old| old.get() == raw.get()) {
+            return Ok(());
+        }
+        let old = self.state.insert(key.clone(), raw);
+        let (accessed, created) = self.timestamps();
+        let size = signed::signed_len(payload::encoded_len(accessed, created, &self.state));
+        if size > MAX_COOKIE_VALUE_LEN {
+            match old {
+                Some(old) => self.state.insert(key, old),
+                None => self.state.remove(&key),
+            };
+            return Err(SessionError::TooLarge {
+                size,
+                limit: MAX_COOKIE_VALUE_LEN,
+            });
+        }
+        self.changed = true;
+        Ok(())
+    }
+
+    fn set_unchecked(&mut self, key: String, raw: Box<RawValue>) {
+        self.state.insert(key, raw);
+        self.changed = true;
+    }
+}
+
+fn flash_key(queue: &str) -> String {
+    [FLASH_PREFIX, queue].concat()
+}
+
+fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, SessionError> {
+    serde_json::value::to_raw_value(value).map_err(SessionError::Serialize)
+}
+
+fn from_raw<T: DeserializeOwned>(raw: &RawValue) -> Result<T, SessionError> {
+    serde_json::from_str(raw.get()).map_err(SessionError::Deserialize)
+}
+
+fn string_raw(s: &str) -> Box<RawValue> {
+    // A hex string is valid JSON once quoted; nothing needs escaping.
+    match RawValue::from_string(format!("\"{s}\"")) {
+        Ok(raw) => raw,
+        Err(_) => unreachable!("a quoted hex string is JSON"),
+    }
+}
+
+fn random_hex_token() -> String {
+    let mut bytes = [0u8; 20];
+    #[allow(clippy::panic, reason = "documented: the OS random source failing is fatal")]
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        panic!("the operating system's random number generator failed: {e}");
+    }
+    let mut token = String::with_capacity(40);
+    signed::push_hex(&bytes, &mut token);
+    token
+}
+
+/// Compares in time that depends on the lengths only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn system_time(secs: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::try_from_secs_f64(secs).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_insert_is_not_a_change() {
+        let s = Session::detached();
+        s.insert("a", 1).unwrap();
+        s.with(|d| d.changed = false);
+        s.insert("a", 1).unwrap();
+        assert!(!s.with(|d| d.changed));
+        s.insert("a", 2).unwrap();
+        assert!(s.with(|d| d.changed));
+    }
+
+    #[test]
+    fn no_op_mutations_are_not_changes() {
+        let s = Session::detached();
+        s.clear();
+        assert_eq!(s.remove::<u8>("x").unwrap(), None);
+        assert!(s.pop_flash::<String>("").unwrap().is_empty());
+        assert!(!s.check_csrf_token("x"));
+        assert!(!s.with(|d| d.changed));
+        assert!(s.is_empty(), "check_csrf_token stores nothing");
+    }
+
+    #[test]
+    fn too_large_leaves_the_session_as_it_was() {
+        let s = Session::detached();
+        s.insert("a", "small").unwrap();
+        let err = s.insert("a", "x".repeat(3100)).unwrap_err();
+        assert!(matches!(err, SessionError::TooLarge { size, limit: 4064 } if size > 4064));
+        assert_eq!(s.get::<String>("a").unwrap().as_deref(), Some("small"));
+        let err = s.flash("y".repeat(3100)).unwrap_err();
+        assert!(matches!(err, SessionError::TooLarge { .. }));
+        assert!(!s.contains_key("_f_"));
+    }
+
+    #[test]
+    fn the_size_limit_is_exact() {
+        let s = Session::detached();
+        // Find the longest string that fits, then check one more byte fails.
+        let (mut lo, mut hi) = (0usize, 4064usize);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if s.insert("k", "x".repeat(mid)).is_ok() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        s.insert("k", "x".repeat(lo)).unwrap();
+        let CookieAction::Write(v) = s.cookie_action() else { panic!("new session writes") };
+        assert!(v.len() <= MAX_COOKIE_VALUE_LEN && v.len() > MAX_COOKIE_VALUE_LEN - 4, "{}", v.len());
+        assert!(s.insert("k", "x".repeat(lo + 1)).is_err());
+    }
+
+    #[test]
+    fn csrf_tokens_are_40_lowercase_hex_and_differ() {
+        let s = Session::detached();
+        let a = s.new_csrf_token();
+        let b = s.new_csrf_token();
+        assert_ne!(a, b);
+        for t in [&a, &b] {
+            assert_eq!(t.len(), 40);
+            assert!(t.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        }
+        assert!(s.check_csrf_token(&b));
+        assert!(!s.check_csrf_token(&a));
+        assert!(!s.check_csrf_token(&b[..39]));
+        assert_eq!(s.get_value("_csrft_").unwrap(), serde_json::Value::String(b));
+    }
+
+    #[test]
+    fn flash_messages_keep_pyramid_keys_and_types() {
+        let s = Session::detached();
+        s.flash_to("info", serde_json::json!({"text": "hi", "level": 2}), true).unwrap();
+        s.flash_to("info", 7, true).unwrap();
+        assert_eq!(s.keys(), ["_f_info"]);
+        let raw = s.with(|d| d.state["_f_info"].get().to_owned());
+        assert_eq!(raw, r#"[{"level":2,"text":"hi"},7]"#);
+        let popped: Vec<serde_json::Value> = s.pop_flash("info").unwrap();
+        assert_eq!(popped.len(), 2);
+    }
+
+    #[test]
+    fn failed_typed_remove_keeps_the_value() {
+        let s = Session::detached();
+        s.insert("n", "not a number").unwrap();
+        assert!(s.remove::<u32>("n").is_err());
+        assert!(s.contains_key("n"));
+        s.flash("text").unwrap();
+        assert!(s.pop_flash::<u32>("").is_err());
+        assert_eq!(s.peek_flash::<String>("").unwrap(), ["text"]);
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn debug_shows_no_values() {
+        let s = Session::detached();
+        s.insert("password", "hunter2").unwrap();
+        let d = format!("{s:?}");
+        assert!(!d.contains("hunter2") && !d.contains("password"), "{d}");
+    }
+}
