@@ -124,7 +124,11 @@ impl Config {
         if !is_attribute_value(&self.path) {
             return Err(ConfigError::InvalidAttribute { attribute: "path" });
         }
-        if self.domain.as_deref().is_some_and(|d| !is_attribute_value(d)) {
+        if self
+            .domain
+            .as_deref()
+            .is_some_and(|d| !is_attribute_value(d))
+        {
             return Err(ConfigError::InvalidAttribute {
                 attribute: "domain",
             });
@@ -225,11 +229,19 @@ mod tests {
             path: "/a;b".to_owned(),
             ..config()
         };
-        assert_eq!(c.validate(), Err(ConfigError::InvalidAttribute { attribute: "path" }));
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::InvalidAttribute { attribute: "path" })
+        );
         let c = Config {
             domain: Some("a\nb".to_owned()),
             ..config()
         };
-        assert_eq!(c.validate(), Err(ConfigError::InvalidAttribute { attribute: "domain" }));
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::InvalidAttribute {
+                attribute: "domain"
+            })
+        );
     }
 }

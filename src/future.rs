@@ -135,7 +135,11 @@ mod tests {
                 headers.append(VARY, HeaderValue::from_static(v));
             }
             add_vary_cookie(&mut headers);
-            assert_eq!(headers.get_all(VARY).iter().count(), existing.len() + usize::from(added), "{existing:?}");
+            assert_eq!(
+                headers.get_all(VARY).iter().count(),
+                existing.len() + usize::from(added),
+                "{existing:?}"
+            );
         }
     }
 }

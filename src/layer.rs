@@ -63,7 +63,10 @@ impl SessionLayer {
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
         match Self::try_new(secret) {
             Ok(layer) => layer,
-            #[allow(clippy::panic, reason = "documented: a short secret is a configuration error")]
+            #[allow(
+                clippy::panic,
+                reason = "documented: a short secret is a configuration error"
+            )]
             Err(e) => panic!("{e}"),
         }
     }
@@ -292,7 +295,10 @@ impl<S> Layer<S> for SessionLayer {
     ///
     /// With the message of [`validate`](SessionLayer::validate)'s error if
     /// the configuration is invalid.
-    #[allow(clippy::panic, reason = "documented: bad configuration fails at start-up")]
+    #[allow(
+        clippy::panic,
+        reason = "documented: bad configuration fails at start-up"
+    )]
     fn layer(&self, inner: S) -> Self::Service {
         if let Err(e) = self.validate() {
             panic!("invalid SessionLayer configuration: {e}");

@@ -116,13 +116,9 @@ impl Session {
         let cookies = match (values.next(), values.next()) {
             (None, _) => RequestCookies::None,
             (Some(one), None) => RequestCookies::One(one.clone()),
-            (Some(first), Some(second)) => RequestCookies::Many(
-                [first, second]
-                    .into_iter()
-                    .chain(values)
-                    .cloned()
-                    .collect(),
-            ),
+            (Some(first), Some(second)) => {
+                RequestCookies::Many([first, second].into_iter().chain(values).cloned().collect())
+            }
         };
         Self {
             inner: Arc::new(Inner {
@@ -281,12 +277,7 @@ impl Session {
     /// # Ok::<(), tower_cookie_session::SessionError>(())
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.with(|data| {
-            data.state
-                .get(key)
-                .map(|raw| from_raw(raw))
-                .transpose()
-        })
+        self.with(|data| data.state.get(key).map(|raw| from_raw(raw)).transpose())
     }
 
     /// Stores `value` under `key`, replacing any earlier value.
@@ -707,7 +698,11 @@ impl Data {
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
     fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
-        if self.state.get(&key).is_some_and(|old| old.get() == raw.get()) {
+        if self
+            .state
+            .get(&key)
+            .is_some_and(|old| old.get() == raw.get())
+        {
             return Ok(());
         }
         let old = self.state.insert(key.clone(), raw);
@@ -755,7 +750,10 @@ fn string_raw(s: &str) -> Box<RawValue> {
 
 fn random_hex_token() -> String {
     let mut bytes = [0u8; 20];
-    #[allow(clippy::panic, reason = "documented: the OS random source failing is fatal")]
+    #[allow(
+        clippy::panic,
+        reason = "documented: the OS random source failing is fatal"
+    )]
     if let Err(e) = getrandom::fill(&mut bytes) {
         panic!("the operating system's random number generator failed: {e}");
     }
@@ -835,8 +833,14 @@ mod tests {
             }
         }
         s.insert("k", "x".repeat(lo)).unwrap();
-        let CookieAction::Write(v) = s.cookie_action() else { panic!("new session writes") };
-        assert!(v.len() <= MAX_COOKIE_VALUE_LEN && v.len() > MAX_COOKIE_VALUE_LEN - 4, "{}", v.len());
+        let CookieAction::Write(v) = s.cookie_action() else {
+            panic!("new session writes")
+        };
+        assert!(
+            v.len() <= MAX_COOKIE_VALUE_LEN && v.len() > MAX_COOKIE_VALUE_LEN - 4,
+            "{}",
+            v.len()
+        );
         assert!(s.insert("k", "x".repeat(lo + 1)).is_err());
     }
 
@@ -848,18 +852,25 @@ mod tests {
         assert_ne!(a, b);
         for t in [&a, &b] {
             assert_eq!(t.len(), 40);
-            assert!(t.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+            assert!(
+                t.bytes()
+                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+            );
         }
         assert!(s.check_csrf_token(&b));
         assert!(!s.check_csrf_token(&a));
         assert!(!s.check_csrf_token(&b[..39]));
-        assert_eq!(s.get_value("_csrft_").unwrap(), serde_json::Value::String(b));
+        assert_eq!(
+            s.get_value("_csrft_").unwrap(),
+            serde_json::Value::String(b)
+        );
     }
 
     #[test]
     fn flash_messages_keep_pyramid_keys_and_types() {
         let s = Session::detached();
-        s.flash_to("info", serde_json::json!({"text": "hi", "level": 2}), true).unwrap();
+        s.flash_to("info", serde_json::json!({"text": "hi", "level": 2}), true)
+            .unwrap();
         s.flash_to("info", 7, true).unwrap();
         assert_eq!(s.keys(), ["_f_info"]);
         let raw = s.with(|d| d.state["_f_info"].get().to_owned());

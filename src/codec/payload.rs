@@ -88,13 +88,17 @@ mod tests {
         let mut out = Vec::new();
         encode_into(10, 5, &s, &mut out);
         // Values are written back verbatim, keys in sorted order.
-        assert_eq!(String::from_utf8(out.clone()).unwrap(), r#"[10,5,{"a":"é\u00e9","b":[1, 2]}]"#);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            r#"[10,5,{"a":"é\u00e9","b":[1, 2]}]"#
+        );
         assert_eq!(encoded_len(10, 5, &s), out.len());
     }
 
     #[test]
     fn decodes_python_json_with_floats_and_spaces() {
-        let p = decode(br#"[1700000000.25, 1699999999.0, {"a": 1, "a": 2, "k\u00e9": null}]"#).unwrap();
+        let p =
+            decode(br#"[1700000000.25, 1699999999.0, {"a": 1, "a": 2, "k\u00e9": null}]"#).unwrap();
         assert_eq!(p.accessed, 1_700_000_000.25);
         assert_eq!(p.created, 1_699_999_999.0);
         assert_eq!(p.state["a"].get(), "2", "the last duplicate wins");
