@@ -771,10 +771,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
+/// Whole seconds, as they are written: what a handler sees of a new
+/// session's times is what the next request will read back.
 fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+        .map_or(0.0, |d| d.as_secs() as f64)
 }
 
 fn system_time(secs: f64) -> SystemTime {
