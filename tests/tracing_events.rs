@@ -1,0 +1,95 @@
+//! With feature `tracing`, a refused cookie is reported with the reason,
+//! and never with the cookie value or the secret.
+#![cfg(feature = "tracing")]
+
+use std::{
+    convert::Infallible,
+    fmt::Write as _,
+    sync::{Arc, Mutex},
+};
+
+use http::{Request, Response, header};
+use tower::{Layer, ServiceExt, service_fn};
+use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+use tracing::{
+    Event, Metadata, Subscriber,
+    field::{Field, Visit},
+    span,
+};
+
+const SECRET: &[u8] = b"a secret of thirty-two bytes or more, TOPSECRET";
+
+/// Records every event as `LEVEL message field=value ...`.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+struct Line<'a>(&'a mut String);
+
+impl Visit for Line<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+impl Subscriber for Recorder {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        span::Id::from_u64(1)
+    }
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = event.metadata().level().to_string();
+        event.record(&mut Line(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &span::Id) {}
+    fn exit(&self, _: &span::Id) {}
+}
+
+async fn use_session_with_cookie(cookie: &str) {
+    let service = SessionLayer::new(SECRET).layer(service_fn(|req: Request<()>| async move {
+        let _ = req.extensions().get::<Session>().unwrap().is_new();
+        Ok::<_, Infallible>(Response::new(()))
+    }));
+    let req = Request::builder()
+        .header(header::COOKIE, cookie)
+        .body(())
+        .unwrap();
+    service.oneshot(req).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn refused_cookie_is_reported_with_its_reason_only() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let forged = signed_serialize(
+        &(1, 1, serde_json::json!({"user": "mallory"})),
+        b"x".repeat(32),
+    )
+    .unwrap();
+    use_session_with_cookie(&format!("session={forged}")).await;
+
+    let lines = recorder.0.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(line.starts_with("DEBUG"), "{line}");
+    assert!(line.contains("signature does not match"), "{line}");
+    assert!(
+        !line.contains(&forged[..40]) && !line.contains(&forged[40..]),
+        "{line}"
+    );
+    assert!(!line.contains("TOPSECRET"), "{line}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn expired_cookie_is_reported_as_timed_out() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let old = signed_serialize(&(1_000, 1_000, serde_json::json!({})), SECRET).unwrap();
+    use_session_with_cookie(&format!("session={old}")).await;
+    let lines = recorder.0.lock().unwrap().clone();
+    assert!(lines.iter().any(|l| l.contains("timed out")), "{lines:?}");
+}
