@@ -1,0 +1,435 @@
+//! Fixed vectors pinning the wire format (DESIGN.md section 3), made by an
+//! independent implementation: `tests/vectors/make_vectors.py`, Python's
+//! standard library only, writes `tests/vectors/vectors.json`.
+//!
+//! To regenerate the vectors (deterministic: the same file every run):
+//!
+//! ```text
+//! python3 tests/vectors/make_vectors.py
+//! ```
+//!
+//! The vectors go through the public API: `signed_serialize` must match
+//! Python byte for byte, and a `SessionLayer` must read each Pyramid-style
+//! session exactly and refuse each bad value with a fresh session. The
+//! other direction, cookies written by the layer, is checked by a reference
+//! decoder written here from the format's definition.
+
+use std::{
+    collections::BTreeMap,
+    convert::Infallible,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use cookie::Cookie;
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, Request, Response, header};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha1::Sha1;
+use tower::{Layer, ServiceExt, service_fn};
+use tower_cookie_session::{Session, SessionLayer, signed_deserialize, signed_serialize};
+
+#[derive(Deserialize)]
+struct Vectors {
+    signed_serialize: Vec<SignedVector>,
+    sessions: Vec<SessionVector>,
+    refusals: Vec<Refusal>,
+}
+
+#[derive(Deserialize)]
+struct SignedVector {
+    name: String,
+    secret_hex: String,
+    data: Value,
+    payload: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct SessionVector {
+    name: String,
+    secret_hex: String,
+    value: String,
+    accessed: f64,
+    created: f64,
+    state: Map<String, Value>,
+    keys: Vec<String>,
+    flash: BTreeMap<String, Vec<Value>>,
+    csrf_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Refusal {
+    name: String,
+    secret_hex: String,
+    value: String,
+    /// The `DecodeError` variant `signed_deserialize` answers, or `None`
+    /// when the value verifies and is JSON but not a session.
+    signed_deserialize: Option<String>,
+}
+
+fn vectors() -> Vectors {
+    serde_json::from_str(include_str!("vectors/vectors.json")).expect("vectors.json parses")
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    assert!(hex.len() % 2 == 0, "odd-length hex {hex:?}");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex secret"))
+        .collect()
+}
+
+/// A layer that never expires the vectors' fixed, long-past timestamps
+/// (and so never reissues: without a timeout there is no reissue time).
+fn layer(secret: &[u8]) -> SessionLayer {
+    SessionLayer::new(secret).timeout(None)
+}
+
+/// Sends one request through `layer`, with `cookie` as the `Cookie` header,
+/// to a handler that runs `handler` on the session.
+async fn call(
+    layer: &SessionLayer,
+    cookie: Option<&str>,
+    handler: impl FnOnce(&Session),
+) -> Response<()> {
+    let mut handler = Some(handler);
+    let service = layer.layer(service_fn(move |req: Request<()>| {
+        let session = req
+            .extensions()
+            .get::<Session>()
+            .expect("the layer puts a Session into the request");
+        if let Some(handler) = handler.take() {
+            handler(session);
+        }
+        std::future::ready(Ok::<_, Infallible>(Response::new(())))
+    }));
+    let mut request = Request::builder().uri("/");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    service
+        .oneshot(request.body(()).expect("request"))
+        .await
+        .expect("infallible")
+}
+
+/// The value of the `session` cookie the response sets, if any.
+fn set_cookie_value(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers.get_all(header::SET_COOKIE).iter().map(|v| {
+        let cookie = Cookie::parse(v.to_str().expect("ASCII Set-Cookie")).expect("Set-Cookie");
+        assert_eq!(cookie.name(), "session");
+        cookie.value().to_owned()
+    });
+    let value = values.next();
+    assert!(values.next().is_none(), "one Set-Cookie at most");
+    value
+}
+
+/// A session cookie as the layer writes it, decoded from the format's
+/// definition rather than through the crate.
+#[derive(Debug)]
+struct Written {
+    accessed: u64,
+    created: u64,
+    state: Map<String, Value>,
+    payload: String,
+}
+
+/// Reference decoder: 40 lowercase hex digits of HMAC-SHA1 over the
+/// payload, then the payload in standard base64 with padding; the payload
+/// is compact JSON `[int, int, {..}]`.
+fn reference_decode(value: &str, secret: &[u8]) -> Written {
+    let (signature, encoded) = value.split_at(40);
+    assert!(
+        signature
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
+        "signature is lowercase hex: {signature}"
+    );
+    assert_eq!(encoded.len() % 4, 0, "base64 is padded: {encoded}");
+    let payload = STANDARD.decode(encoded).expect("standard base64");
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("any key length");
+    mac.update(&payload);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(signature, expected, "HMAC-SHA1 of the payload");
+    let payload = String::from_utf8(payload).expect("UTF-8 payload");
+    let Ok(Value::Array(parts)) = serde_json::from_str::<Value>(&payload) else {
+        panic!("payload is a JSON array: {payload}");
+    };
+    let [
+        Value::Number(accessed),
+        Value::Number(created),
+        Value::Object(state),
+    ] = &parts[..]
+    else {
+        panic!("payload is [int, int, {{..}}]: {payload}");
+    };
+    let (Some(accessed), Some(created)) = (accessed.as_u64(), created.as_u64()) else {
+        panic!("timestamps are written as integers: {payload}");
+    };
+    // Compact: re-serializing the parsed payload gives it back (no spaces;
+    // keys sorted, as a serde_json map writes them).
+    assert_eq!(
+        serde_json::to_string(&parts).expect("serializes"),
+        payload,
+        "compact JSON"
+    );
+    // The crate's own reader agrees.
+    let back: Value = signed_deserialize(value, secret).expect("signed_deserialize reads it");
+    assert_eq!(back, Value::Array(parts.clone()));
+    Written {
+        accessed,
+        created,
+        state: state.clone(),
+        payload,
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+fn system_time(secs: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs_f64(secs)
+}
+
+#[test]
+fn vectors_cover_every_kind() {
+    let v = vectors();
+    assert!(v.signed_serialize.len() >= 10);
+    assert!(v.sessions.len() >= 10);
+    assert!(v.refusals.len() >= 15);
+    assert!(v.sessions.iter().any(|s| !s.value.ends_with('=')));
+    assert!(v.sessions.iter().any(|s| !s.flash.is_empty()));
+    assert!(v.sessions.iter().any(|s| s.csrf_token.is_some()));
+}
+
+#[test]
+fn signed_serialize_matches_python_byte_for_byte() {
+    for v in vectors().signed_serialize {
+        let secret = unhex(&v.secret_hex);
+        assert_eq!(
+            serde_json::to_string(&v.data).expect("serializes"),
+            v.payload,
+            "{}: serde_json writes the same JSON as Python",
+            v.name
+        );
+        assert_eq!(
+            signed_serialize(&v.data, &secret).expect("serializes"),
+            v.value,
+            "{}",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn signed_deserialize_reads_python_values() {
+    for v in vectors().signed_serialize {
+        let secret = unhex(&v.secret_hex);
+        let back: Value = signed_deserialize(&v.value, &secret)
+            .unwrap_or_else(|e| panic!("{}: refused: {e}", v.name));
+        assert_eq!(back, v.data, "{}", v.name);
+        let unpadded = v.value.trim_end_matches('=');
+        let back: Value = signed_deserialize(unpadded, &secret)
+            .unwrap_or_else(|e| panic!("{} without padding: refused: {e}", v.name));
+        assert_eq!(back, v.data, "{} without padding", v.name);
+    }
+}
+
+#[test]
+fn signed_deserialize_reads_pyramid_session_payloads() {
+    for v in vectors().sessions {
+        let secret = unhex(&v.secret_hex);
+        let (accessed, created, state): (f64, f64, Map<String, Value>) =
+            signed_deserialize(&v.value, &secret)
+                .unwrap_or_else(|e| panic!("{}: refused: {e}", v.name));
+        assert_eq!((accessed, created), (v.accessed, v.created), "{}", v.name);
+        assert_eq!(state, v.state, "{}", v.name);
+    }
+}
+
+#[tokio::test]
+async fn layer_reads_pyramid_sessions_exactly() {
+    for v in vectors().sessions {
+        let name = v.name.clone();
+        let cookie = format!("session={}", v.value);
+        let response = call(&layer(&unhex(&v.secret_hex)), Some(&cookie), |session| {
+            assert!(!session.is_new(), "{name}: the cookie is the session");
+            assert_eq!(session.keys(), v.keys, "{name}: keys");
+            assert_eq!(session.len(), v.state.len(), "{name}: len");
+            for (key, expected) in &v.state {
+                assert_eq!(
+                    session.get_value(key).as_ref(),
+                    Some(expected),
+                    "{name}: {key}"
+                );
+            }
+            assert_eq!(
+                session.accessed(),
+                system_time(v.accessed),
+                "{name}: accessed"
+            );
+            assert_eq!(session.created(), system_time(v.created), "{name}: created");
+            for (queue, messages) in &v.flash {
+                let peeked: Vec<Value> = session.peek_flash(queue).expect("a list");
+                assert_eq!(&peeked, messages, "{name}: flash queue {queue:?}");
+            }
+            match &v.csrf_token {
+                Some(token) => {
+                    assert_eq!(&session.get_csrf_token(), token, "{name}: CSRF token");
+                    assert!(session.check_csrf_token(token), "{name}: CSRF check");
+                    assert!(!session.check_csrf_token(&"0".repeat(40)), "{name}");
+                }
+                None => {
+                    assert!(!session.check_csrf_token(&"0".repeat(40)), "{name}");
+                    assert!(!session.contains_key("_csrft_"), "{name}");
+                }
+            }
+        })
+        .await;
+        assert_eq!(
+            set_cookie_value(response.headers()),
+            None,
+            "{}: reading does not rewrite the cookie",
+            v.name
+        );
+        assert!(response.headers().contains_key(header::VARY), "{}", v.name);
+    }
+}
+
+#[tokio::test]
+async fn popping_pyramid_flashes_rewrites_the_cookie_in_the_seed_format() {
+    let with_flash = vectors()
+        .sessions
+        .into_iter()
+        .filter(|v| !v.flash.is_empty());
+    let mut seen = 0;
+    for v in with_flash {
+        seen += 1;
+        let secret = unhex(&v.secret_hex);
+        let layer = layer(&secret);
+        let name = v.name.clone();
+        let before = unix_now();
+        let response = call(&layer, Some(&format!("session={}", v.value)), |session| {
+            for (queue, messages) in &v.flash {
+                let popped: Vec<Value> = session.pop_flash(queue).expect("a list");
+                assert_eq!(&popped, messages, "{name}: flash queue {queue:?}");
+            }
+        })
+        .await;
+        let value = set_cookie_value(response.headers())
+            .unwrap_or_else(|| panic!("{}: popping a flash rewrites the cookie", v.name));
+        let written = reference_decode(&value, &secret);
+        assert!(
+            (before..=unix_now()).contains(&written.accessed),
+            "{}: accessed is now: {}",
+            v.name,
+            written.payload
+        );
+        assert_eq!(
+            written.created, v.created as u64,
+            "{}: created is kept, in whole seconds",
+            v.name
+        );
+        let mut rest = v.state.clone();
+        rest.retain(|key, _| !key.starts_with("_f_"));
+        assert_eq!(
+            written.state, rest,
+            "{}: the rest of the state is kept",
+            v.name
+        );
+
+        // Fed back, the way a browser does: the flashes are gone.
+        let cookie = format!("session={value}");
+        call(&layer, Some(&cookie), |session| {
+            for queue in v.flash.keys() {
+                let left: Vec<Value> = session.peek_flash(queue).expect("a list");
+                assert!(left.is_empty(), "{}: queue {queue:?} was popped", v.name);
+            }
+            if let Some(token) = &v.csrf_token {
+                assert!(
+                    session.check_csrf_token(token),
+                    "{}: CSRF token kept",
+                    v.name
+                );
+            }
+        })
+        .await;
+    }
+    assert!(seen >= 2, "the vectors hold sessions with flash queues");
+}
+
+#[tokio::test]
+async fn layer_refuses_bad_values_with_a_fresh_session() {
+    let started = unix_now();
+    for v in vectors().refusals {
+        let secret = unhex(&v.secret_hex);
+        let refused = signed_deserialize::<Value>(&v.value, &secret)
+            .err()
+            .map(|e| format!("{e:?}"));
+        assert_eq!(
+            refused, v.signed_deserialize,
+            "{}: signed_deserialize",
+            v.name
+        );
+
+        let name = v.name.clone();
+        let cookie = format!("session={}", v.value);
+        let response = call(&layer(&secret), Some(&cookie), |session| {
+            assert!(session.is_new(), "{name}: refused, so a new session");
+            assert!(session.is_empty(), "{name}: and an empty one");
+            assert!(session.keys().is_empty(), "{name}");
+            assert!(
+                session.created() >= system_time(started as f64),
+                "{name}: created now, not at a time from the refused cookie"
+            );
+        })
+        .await;
+        // A new session is written, replacing the refused cookie.
+        let value = set_cookie_value(response.headers())
+            .unwrap_or_else(|| panic!("{}: a new session is written", v.name));
+        let written = reference_decode(&value, &secret);
+        assert_eq!(written.accessed, written.created, "{}", v.name);
+        assert!(written.created >= started, "{}", v.name);
+        assert_eq!(written.state, Map::new(), "{}", v.name);
+    }
+}
+
+#[tokio::test]
+async fn layer_writes_compact_sorted_json_with_integer_timestamps() {
+    let secret = b"a secret for the writing direction, 32+ bytes";
+    let layer = layer(secret);
+    let before = unix_now();
+    let response = call(&layer, None, |session| {
+        session.insert("name", "Zoë 🦀").expect("fits");
+        session.insert("count", 3).expect("fits");
+        session
+            .insert("cart", json!([{"sku": "A1", "qty": 2}]))
+            .expect("fits");
+        session.flash("Saved.").expect("fits");
+    })
+    .await;
+    let value = set_cookie_value(response.headers()).expect("a new session is written");
+    let written = reference_decode(&value, secret);
+    let now = written.accessed;
+    assert!((before..=unix_now()).contains(&now), "{}", written.payload);
+    assert_eq!(written.created, now, "a new session is created now");
+    assert_eq!(
+        written.payload,
+        format!(
+            r#"[{now},{now},{{"_f_":["Saved."],"cart":[{{"qty":2,"sku":"A1"}}],"count":3,"name":"Zoë 🦀"}}]"#
+        ),
+        "keys sorted, no spaces, non-ASCII as UTF-8"
+    );
+}
