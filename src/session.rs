@@ -167,7 +167,7 @@ impl Session {
         let config = &self.inner.config;
         let now = unix_now();
         let mut had_cookie = false;
-        for header in self.inner.cookies.iter() {
+        'headers: for header in self.inner.cookies.iter() {
             // Bytes that are not UTF-8 can only damage other cookies'
             // values; ours is ASCII, so decode lossily and carry on.
             let header = String::from_utf8_lossy(header.as_bytes());
@@ -176,7 +176,8 @@ impl Session {
                     continue;
                 }
                 had_cookie = true;
-                let decoded = signed::verify(cookie.value(), config.macs())
+                // RFC 6265 allows a value in double quotes; WebOb strips them.
+                let decoded = signed::verify(cookie.value_trimmed(), config.macs())
                     .and_then(|(bytes, index)| Ok((payload::decode(&bytes)?, index)));
                 let (payload, index) = match decoded {
                     Ok(decoded) => decoded,
@@ -207,8 +208,9 @@ impl Session {
                         had_cookie,
                     };
                 }
-                // The first verified cookie is the session, expired or not.
-                break;
+                // The first verified cookie is the session, expired or not,
+                // whichever `Cookie` header line the others are on.
+                break 'headers;
             }
         }
         Data::fresh(now, had_cookie)

@@ -557,6 +557,18 @@ async fn extractor_without_the_layer_is_a_500_naming_the_layer() {
 }
 
 #[tokio::test]
+async fn quoted_cookie_value_is_accepted() {
+    let value = cookie_at(now(), now(), json!({"n": 6}), SECRET);
+    let reply = send(
+        &app(layer()),
+        "/read",
+        Some(&format!("session=\"{value}\"")),
+    )
+    .await;
+    assert_eq!(reply.json()["n"], 6);
+}
+
+#[tokio::test]
 async fn multiple_cookie_headers_are_all_searched() {
     let value = cookie_at(now(), now(), json!({"n": 4}), SECRET);
     let req = Request::get("/read")
