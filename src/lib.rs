@@ -13,7 +13,10 @@
 //!
 //! # Example
 //!
+//! With the `axum` feature, [`Session`] is an extractor:
+//!
 //! ```
+//! # #[cfg(feature = "axum")] {
 //! use axum::{routing::get, Router};
 //! use tower_cookie_session::{Session, SessionLayer};
 //!
@@ -27,6 +30,24 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(handler))
 //!     .layer(SessionLayer::new(secret())); // secret: >= 32 random bytes
+//! # }
+//! ```
+//!
+//! Without it, the session is in the request extensions, for any tower
+//! service (hyper, tonic):
+//!
+//! ```
+//! use http::{Request, Response};
+//! use std::convert::Infallible;
+//! use tower::{service_fn, Layer};
+//! use tower_cookie_session::{Session, SessionLayer};
+//!
+//! let service = SessionLayer::new([7; 32]).layer(service_fn(|req: Request<String>| async move {
+//!     let session = req.extensions().get::<Session>().expect("the layer puts it there");
+//!     let n: u64 = session.get("count").ok().flatten().unwrap_or(0);
+//!     let _ = session.insert("count", n + 1);
+//!     Ok::<_, Infallible>(Response::new(format!("{n}")))
+//! }));
 //! ```
 //!
 //! # A customised layer
