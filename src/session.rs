@@ -613,8 +613,7 @@ impl Session {
         let token = random_hex_token();
         // A token is 42 bytes of JSON; if it no longer fits, the response
         // keeps the old cookie and reports it (see `cookie_action`).
-        let raw = string_raw(&token);
-        self.with(|data| data.set_unchecked(CSRF_KEY.to_owned(), raw));
+        self.with(|data| data.set_unchecked(CSRF_KEY.to_owned(), string_raw(&token)));
         token
     }
 
@@ -632,10 +631,16 @@ impl Session {
     /// ```
     #[must_use = "the token is what the form must send back"]
     pub fn get_csrf_token(&self) -> String {
-        match self.get::<String>(CSRF_KEY) {
-            Ok(Some(token)) => token,
-            _ => self.new_csrf_token(),
-        }
+        // One lock for the look-up and the store, so that clones of the
+        // session on other threads cannot each make a different token.
+        self.with(|data| {
+            if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(|raw| from_raw::<String>(raw)) {
+                return token;
+            }
+            let token = random_hex_token();
+            data.set_unchecked(CSRF_KEY.to_owned(), string_raw(&token));
+            token
+        })
     }
 
     /// Whether `token` equals the session's CSRF token, compared in
@@ -700,11 +705,7 @@ impl Data {
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
     fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
-        if self
-            .state
-            .get(&key)
-            .is_some_and(|old| old.get() == raw.get())
-        {
+        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
             return Ok(());
         }
         let old = self.state.insert(key.clone(), raw);
@@ -728,6 +729,20 @@ impl Data {
         self.state.insert(key, raw);
         self.changed = true;
     }
+}
+
+/// Whether two JSON texts hold the same value: equal text, or equal once
+/// parsed (values read from a cookie keep their text, which Python's
+/// `json.dumps` writes with spaces).
+fn same_json(a: &RawValue, b: &RawValue) -> bool {
+    a.get() == b.get()
+        || matches!(
+            (
+                serde_json::from_str::<serde_json::Value>(a.get()),
+                serde_json::from_str::<serde_json::Value>(b.get()),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 fn flash_key(queue: &str) -> String {
