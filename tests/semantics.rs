@@ -164,22 +164,8 @@ impl Reply {
 }
 
 async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
-    let mut req = Request::get(path);
-    if let Some(cookie) = cookie {
-        req = req.header(header::COOKIE, cookie);
-    }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
+    let cookies: Vec<String> = cookie.map(str::to_owned).into_iter().collect();
+    send_cookie_headers(app, path, &cookies).await
 }
 
 /// A browser: keeps the session cookie it is given and sends it back.
@@ -668,4 +654,293 @@ fn debug_output_shows_no_secret() {
         "{debug}"
     );
     assert!(debug.contains("redacted"));
+}
+
+/// Runs `f(t)` again until the clock did not tick during the request, so
+/// that the layer's `now` was `t` too (both are whole Unix seconds).
+async fn at_one_second<F, Fut>(mut f: F) -> Reply
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = Reply>,
+{
+    loop {
+        let t = now();
+        let reply = f(t).await;
+        if now() == t {
+            return reply;
+        }
+    }
+}
+
+/// Sends one `Cookie` header per element of `cookies`, in order.
+async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Reply {
+    let mut req = Request::get(path);
+    for cookie in cookies {
+        req = req.header(header::COOKIE, cookie.as_str());
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn timeouts_expire_only_strictly_past_their_limit() {
+    // DESIGN 4.2: expired when `now - accessed > timeout`; equal is still valid.
+    let app = app(layer().timeout(Some(Duration::from_secs(60))));
+    let reply = at_one_second(|t| {
+        let value = cookie_at(t - 60, t - 60, json!({"n": 5}), SECRET);
+        let app = app.clone();
+        async move { send(&app, "/read", Some(&format!("session={value}"))).await }
+    })
+    .await;
+    assert_eq!(reply.json()["n"], 5, "idle == timeout is not expired");
+    assert_eq!(reply.json()["new"], false);
+
+    // ... and `now - created > max_lifetime`; equal is still valid.
+    let app = crate::app(layer().max_lifetime(Some(Duration::from_secs(3600))));
+    let reply = at_one_second(|t| {
+        let value = cookie_at(t, t - 3600, json!({"n": 6}), SECRET);
+        let app = app.clone();
+        async move { send(&app, "/read", Some(&format!("session={value}"))).await }
+    })
+    .await;
+    assert_eq!(reply.json()["n"], 6, "age == max_lifetime is not expired");
+    assert_eq!(reply.json()["new"], false);
+}
+
+#[tokio::test]
+async fn reissue_counts_from_accessed_not_created() {
+    let app = app(layer()); // timeout 1200 s, so reissue after 120 s
+    let value = cookie_at(now(), now() - 1000, json!({"n": 1}), SECRET);
+    let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
+    assert_eq!(reply.json()["n"], 1);
+    assert!(
+        reply.session_cookie().is_none(),
+        "an old session seen just now is not due for reissue"
+    );
+}
+
+#[tokio::test]
+async fn removal_cookie_repeats_domain_path_and_secure() {
+    // No Partitioned here: the cookie crate adds `Secure` to any
+    // partitioned cookie, which hides a removal that forgot `Secure`.
+    let configured = layer()
+        .cookie_name("__Secure-sid")
+        .secure(true)
+        .path("/app")
+        .domain(Some("example.com".into()));
+    let app = Router::new()
+        .route(
+            "/app/logout",
+            get(|s: Session| async move {
+                s.invalidate();
+            }),
+        )
+        .layer(configured);
+    let value = cookie_at(now(), now(), json!({"user": "ada"}), SECRET);
+    let reply = send(&app, "/app/logout", Some(&format!("__Secure-sid={value}"))).await;
+    let removal = reply.session_cookie().expect("removal cookie");
+    assert_eq!(removal.name(), "__Secure-sid");
+    assert_eq!(removal.value(), "");
+    assert_eq!(removal.max_age(), Some(cookie::time::Duration::ZERO));
+    assert_eq!(removal.path(), Some("/app"));
+    assert_eq!(removal.domain(), Some("example.com"));
+    assert_eq!(removal.secure(), Some(true));
+    assert_eq!(removal.same_site(), Some(SameSite::Lax));
+    assert_eq!(removal.partitioned(), None);
+}
+
+#[tokio::test]
+async fn partitioned_is_written_on_ordinary_writes_too() {
+    let reply = send(&app(layer().secure(true).partitioned(true)), "/count", None).await;
+    let c = reply.session_cookie().unwrap();
+    assert_eq!(c.partitioned(), Some(true));
+    assert_eq!(c.secure(), Some(true));
+}
+
+#[tokio::test]
+async fn an_expired_first_verifying_cookie_ends_the_search() {
+    // DESIGN 4.2: the first cookie that verifies and parses is the session
+    // and the timeouts apply to it alone; a later valid cookie is not used.
+    let app = app(layer().timeout(Some(Duration::from_secs(60))));
+    let expired = cookie_at(now() - 120, now() - 120, json!({"n": 1}), SECRET);
+    let valid = cookie_at(now(), now(), json!({"n": 2}), SECRET);
+    let reply = send(
+        &app,
+        "/read",
+        Some(&format!("session={expired}; session={valid}")),
+    )
+    .await;
+    assert_eq!(reply.json()["new"], true, "{}", reply.body);
+    assert_eq!(reply.json()["n"], Value::Null, "{}", reply.body);
+
+    // The same when the cookies come in separate `Cookie` headers, as
+    // HTTP/2 clients send them.
+    let reply = send_cookie_headers(
+        &app,
+        "/read",
+        &[format!("session={expired}"), format!("session={valid}")],
+    )
+    .await;
+    assert_eq!(reply.json()["new"], true, "{}", reply.body);
+    assert_eq!(reply.json()["n"], Value::Null, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_verified_cookie_of_the_wrong_shape_does_not_end_the_search() {
+    let app = app(layer());
+    let wrong_shape =
+        signed_serialize(&json!([now(), now(), ["not", "an", "object"]]), SECRET).unwrap();
+    let not_a_triple = signed_serialize(&json!({"n": 9}), SECRET).unwrap();
+    let valid = cookie_at(now(), now(), json!({"n": 3}), SECRET);
+    let header = format!("session={wrong_shape}; session={not_a_triple}; session={valid}");
+    let reply = send(&app, "/read", Some(&header)).await;
+    assert_eq!(reply.json()["n"], 3, "{}", reply.body);
+    assert_eq!(reply.json()["new"], false);
+}
+
+#[tokio::test]
+async fn the_first_cookie_header_wins_over_later_ones() {
+    let app = app(layer());
+    let a = cookie_at(now(), now(), json!({"n": 1}), SECRET);
+    let b = cookie_at(now(), now(), json!({"n": 2}), SECRET);
+    let reply = send_cookie_headers(
+        &app,
+        "/read",
+        &[format!("session={a}"), format!("session={b}")],
+    )
+    .await;
+    assert_eq!(reply.json()["n"], 1);
+    let reply = send_cookie_headers(
+        &app,
+        "/read",
+        &[format!("session={b}"), format!("session={a}")],
+    )
+    .await;
+    assert_eq!(reply.json()["n"], 2);
+}
+
+#[tokio::test]
+async fn cookie_names_are_case_sensitive() {
+    let app = app(layer());
+    let value = cookie_at(now(), now(), json!({"n": 4}), SECRET);
+    let reply = send(&app, "/read", Some(&format!("SESSION={value}"))).await;
+    assert_eq!(reply.json()["new"], true);
+    assert_eq!(reply.json()["n"], Value::Null);
+    let reply = send(&app, "/invalidate", Some(&format!("Session={value}"))).await;
+    assert!(
+        reply.session_cookie().is_none(),
+        "not our cookie: nothing to remove"
+    );
+}
+
+#[tokio::test]
+async fn a_primary_signed_session_is_not_resigned_because_fallbacks_exist() {
+    let app = app(layer().fallback_secrets([OLD_SECRET]));
+    let value = cookie_at(now(), now(), json!({"n": 3}), SECRET);
+    let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
+    assert_eq!(reply.json()["n"], 3);
+    assert!(
+        reply.session_cookie().is_none(),
+        "only fallback-verified sessions are re-signed"
+    );
+}
+
+#[tokio::test]
+async fn refused_duplicate_flash_is_no_change() {
+    let app = Router::new()
+        .route(
+            "/once",
+            get(|s: Session| async move {
+                s.flash_to("info", "hi", false).unwrap();
+            }),
+        )
+        .layer(layer());
+    let value = cookie_at(now(), now(), json!({"_f_info": ["hi"]}), SECRET);
+    let reply = send(&app, "/once", Some(&format!("session={value}"))).await;
+    assert!(
+        reply.session_cookie().is_none(),
+        "the message was already queued"
+    );
+}
+
+#[tokio::test]
+async fn changed_and_clear_write_the_cookie() {
+    let app = Router::new()
+        .route("/touch", get(|s: Session| async move { s.changed() }))
+        .route("/clear", get(|s: Session| async move { s.clear() }))
+        .layer(layer());
+    let created = now() - 30;
+    let value = cookie_at(now(), created, json!({"n": 3}), SECRET);
+    let cookie = format!("session={value}");
+
+    let reply = send(&app, "/touch", Some(&cookie)).await;
+    let written = reply.session_cookie().expect("changed() forces a write");
+    let (_, kept_created, state) = decode(written.value());
+    assert_eq!(kept_created, created);
+    assert_eq!(state["n"], 3);
+
+    let reply = send(&app, "/clear", Some(&cookie)).await;
+    let written = reply
+        .session_cookie()
+        .expect("clearing a non-empty session writes");
+    let (_, kept_created, state) = decode(written.value());
+    assert!(state.is_empty());
+    assert_eq!(kept_created, created, "clear keeps the session's identity");
+
+    let empty = cookie_at(now(), now(), json!({}), SECRET);
+    let reply = send(&app, "/clear", Some(&format!("session={empty}"))).await;
+    assert!(
+        reply.session_cookie().is_none(),
+        "clearing an empty session is no change"
+    );
+}
+
+#[tokio::test]
+async fn server_error_without_cookie_on_exception_removes_nothing_either() {
+    let app = Router::new()
+        .route(
+            "/logout-fails",
+            get(|s: Session| async move {
+                s.invalidate();
+                StatusCode::INTERNAL_SERVER_ERROR
+            }),
+        )
+        .layer(layer().cookie_on_exception(false));
+    let value = cookie_at(now(), now(), json!({"user": "ada"}), SECRET);
+    let reply = send(&app, "/logout-fails", Some(&format!("session={value}"))).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        reply.set_cookies().is_empty(),
+        "no Set-Cookie at all on a 5xx"
+    );
+    assert_eq!(reply.vary(), ["cookie"]);
+}
+
+#[tokio::test]
+async fn reinserting_an_equal_value_from_a_python_written_cookie_is_no_change() {
+    // Python's json.dumps writes `[1, 2]` with a space; the value is equal.
+    let app = Router::new()
+        .route(
+            "/cart",
+            get(|s: Session| async move {
+                s.insert("cart", vec![1, 2]).unwrap();
+            }),
+        )
+        .layer(layer());
+    let t = now();
+    let json = format!(r#"[{t}, {t}, {{"cart": [1, 2]}}]"#);
+    let raw = serde_json::value::RawValue::from_string(json).unwrap();
+    let value = signed_serialize(&raw, SECRET).unwrap();
+    let reply = send(&app, "/cart", Some(&format!("session={value}"))).await;
+    assert!(reply.session_cookie().is_none(), "the state did not change");
 }
