@@ -390,13 +390,9 @@ async fn inner_service_error_passes_through_unchanged() {
     assert_eq!(result.unwrap_err(), "boom");
 }
 
-#[tokio::test]
-async fn invalidated_session_is_removed_with_matching_attributes() {
-    let configured = layer()
-        .cookie_name("__Host-sid")
-        .secure(true)
-        .same_site(SameSite::Strict)
-        .partitioned(true);
+/// The cookie a layer configured as `configured` sends when a handler
+/// invalidates the session that arrived in cookie `name`.
+async fn removal_cookie(configured: SessionLayer, name: &str) -> Cookie<'static> {
     let app = Router::new()
         .route(
             "/invalidate",
@@ -406,11 +402,22 @@ async fn invalidated_session_is_removed_with_matching_attributes() {
         )
         .layer(configured);
     let value = cookie_at(now(), now(), json!({"user": "ada"}), SECRET);
-    let reply = send(&app, "/invalidate", Some(&format!("__Host-sid={value}"))).await;
+    let reply = send(&app, "/invalidate", Some(&format!("{name}={value}"))).await;
     let removal = reply.session_cookie().expect("removal cookie");
-    assert_eq!(removal.name(), "__Host-sid");
+    assert_eq!(removal.name(), name);
     assert_eq!(removal.value(), "");
     assert_eq!(removal.max_age(), Some(cookie::time::Duration::ZERO));
+    removal
+}
+
+#[tokio::test]
+async fn invalidated_session_is_removed_with_matching_attributes() {
+    let configured = layer()
+        .cookie_name("__Host-sid")
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .partitioned(true);
+    let removal = removal_cookie(configured, "__Host-sid").await;
     assert_eq!(removal.path(), Some("/"));
     assert_eq!(removal.secure(), Some(true));
     assert_eq!(removal.same_site(), Some(SameSite::Strict));
@@ -738,20 +745,7 @@ async fn removal_cookie_repeats_domain_path_and_secure() {
         .secure(true)
         .path("/app")
         .domain(Some("example.com".into()));
-    let app = Router::new()
-        .route(
-            "/app/logout",
-            get(|s: Session| async move {
-                s.invalidate();
-            }),
-        )
-        .layer(configured);
-    let value = cookie_at(now(), now(), json!({"user": "ada"}), SECRET);
-    let reply = send(&app, "/app/logout", Some(&format!("__Secure-sid={value}"))).await;
-    let removal = reply.session_cookie().expect("removal cookie");
-    assert_eq!(removal.name(), "__Secure-sid");
-    assert_eq!(removal.value(), "");
-    assert_eq!(removal.max_age(), Some(cookie::time::Duration::ZERO));
+    let removal = removal_cookie(configured, "__Secure-sid").await;
     assert_eq!(removal.path(), Some("/app"));
     assert_eq!(removal.domain(), Some("example.com"));
     assert_eq!(removal.secure(), Some(true));
