@@ -246,7 +246,7 @@ impl Session {
             return CookieAction::Keep;
         }
         let (accessed, created) = data.timestamps();
-        let mut json = Vec::with_capacity(payload::encoded_len(accessed, created, &data.state));
+        let mut json = Vec::new();
         payload::encode_into(accessed, created, &data.state, &mut json);
         if signed::signed_len(json.len()) > MAX_COOKIE_VALUE_LEN {
             #[cfg(feature = "tracing")]
