@@ -55,6 +55,8 @@ impl SessionLayer {
     /// If `secret` is shorter than [`MIN_SECRET_LEN`] (32) bytes. Use
     /// [`try_new`](Self::try_new) to get the error instead.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use tower_cookie_session::SessionLayer;
     ///
@@ -77,6 +79,8 @@ impl SessionLayer {
     /// # Errors
     ///
     /// [`ConfigError::SecretTooShort`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use tower_cookie_session::SessionLayer;
@@ -274,6 +278,8 @@ impl SessionLayer {
     /// # Errors
     ///
     /// A [`ConfigError`] naming what to fix.
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::{ConfigError, SessionLayer};

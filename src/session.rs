@@ -38,7 +38,8 @@ const FLASH_PREFIX: &str = "_f_";
 /// Nothing is decoded until the first method call, so handlers that never
 /// touch the session cost nothing. Values are stored as JSON; a method
 /// counts as a change only when the state really changes, and only then
-/// (or when the session is new, or due for reissue) is the cookie written.
+/// (or when the session is new, was verified by a fallback secret, or is
+/// due for reissue) is the cookie written.
 ///
 /// ```
 /// use tower_cookie_session::Session;
@@ -50,8 +51,9 @@ const FLASH_PREFIX: &str = "_f_";
 /// # Ok::<(), tower_cookie_session::SessionError>(())
 /// ```
 ///
-/// Values that are changed in place are not seen: read, change and
-/// `insert` again, or call [`changed`](Self::changed).
+/// `get` returns a copy: to change a stored value, read it, change it and
+/// `insert` it again. [`changed`](Self::changed) only forces the cookie to
+/// be rewritten.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -269,6 +271,8 @@ impl Session {
     ///
     /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
@@ -289,6 +293,8 @@ impl Session {
     /// [`SessionError::Serialize`] if `value` cannot be JSON;
     /// [`SessionError::TooLarge`] if the cookie would exceed
     /// [`MAX_COOKIE_VALUE_LEN`]. On error the session is left as it was.
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -313,6 +319,8 @@ impl Session {
     /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`;
     /// the value then stays in the session.
     ///
+    /// # Examples
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
@@ -333,7 +341,10 @@ impl Session {
         })
     }
 
-    /// The value stored under `key` as a [`serde_json::Value`].
+    /// The value stored under `key` as a [`serde_json::Value`]; `None` if
+    /// `key` is absent or its JSON cannot be read as a `Value` (a number
+    /// beyond `f64`, nesting deeper than 128). Use `get::<serde_json::Value>`
+    /// to see the error.
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -461,8 +472,10 @@ impl Session {
         self.with(|data| system_time(data.accessed))
     }
 
-    /// Marks the session as changed, so the cookie is written. Call it
-    /// after changing a value in a way the session cannot see.
+    /// Marks the session as changed, so the cookie is written on this
+    /// response even if no value changed (e.g. to slide the timeout forward
+    /// now). It does not save edits to a value you read: insert the value
+    /// again.
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -473,11 +486,13 @@ impl Session {
         self.with(|data| data.changed = true);
     }
 
-    /// Ends the session: every key is dropped and the cookie is removed
-    /// from the browser. Anything inserted afterwards in the same request
-    /// starts a brand-new session with a fresh `created` time. Call it at
-    /// login and logout so that a session id planted before login is
-    /// worthless.
+    /// Ends the session: every key is dropped and, unless something is
+    /// inserted afterwards, the response removes the session cookie
+    /// (`Max-Age=0`, same attributes; sent only if the request carried
+    /// one). Anything inserted afterwards in the same request starts a
+    /// brand-new session with a fresh `created` time. Call it at login and
+    /// logout, so that a session planted in the browser before login does
+    /// not carry over.
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -506,6 +521,8 @@ impl Session {
     ///
     /// As [`insert`](Self::insert).
     ///
+    /// # Examples
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
@@ -525,6 +542,8 @@ impl Session {
     ///
     /// As [`insert`](Self::insert); also [`SessionError::Deserialize`] if
     /// the key holds something other than a list.
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -562,6 +581,8 @@ impl Session {
     /// [`SessionError::Deserialize`] if the messages do not fit `T`; they
     /// then stay queued.
     ///
+    /// # Examples
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
@@ -581,6 +602,8 @@ impl Session {
     ///
     /// [`SessionError::Deserialize`] if the messages do not fit `T`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
@@ -596,10 +619,17 @@ impl Session {
     /// Makes, stores and returns a new CSRF token: 40 lowercase hex
     /// characters from 20 random bytes, under `"_csrft_"`.
     ///
+    /// The token is stored without the size check of
+    /// [`insert`](Self::insert): if it pushes the session over
+    /// [`MAX_COOKIE_VALUE_LEN`], the response keeps the previous cookie
+    /// (reported by the `tracing` feature).
+    ///
     /// # Panics
     ///
     /// If the operating system's random number generator fails, which no
     /// supported platform does once booted.
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::Session;
@@ -617,11 +647,14 @@ impl Session {
         token
     }
 
-    /// The session's CSRF token, made on first use.
+    /// The session's CSRF token, made (as by
+    /// [`new_csrf_token`](Self::new_csrf_token)) on first use.
     ///
     /// # Panics
     ///
     /// As [`new_csrf_token`](Self::new_csrf_token).
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::Session;

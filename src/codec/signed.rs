@@ -110,6 +110,8 @@ fn hex_digit(c: u8) -> Result<u8, DecodeError> {
 ///
 /// [`SessionError::Serialize`] when `data` cannot be represented as JSON.
 ///
+/// # Examples
+///
 /// ```
 /// use tower_cookie_session::{signed_deserialize, signed_serialize};
 ///
@@ -139,6 +141,8 @@ pub fn signed_serialize<T: Serialize + ?Sized>(
 /// A [`DecodeError`] saying why the value was refused: too short, bad hex,
 /// bad base64, a signature that does not match, or JSON that does not fit
 /// `T`.
+///
+/// # Examples
 ///
 /// ```
 /// use tower_cookie_session::{signed_deserialize, signed_serialize, DecodeError};
