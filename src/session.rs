@@ -227,7 +227,9 @@ impl Session {
         self.lock().is_some()
     }
 
-    /// What the response should do with the cookie (see DESIGN.md 4.3).
+    /// What the response should do with the cookie: remove it after
+    /// `invalidate` (if one was sent); write it when changed, new, verified
+    /// by a fallback secret or due for reissue, and only if it fits.
     pub(crate) fn cookie_action(&self) -> CookieAction {
         let guard = self.lock();
         let Some(data) = guard.as_ref() else {

@@ -664,7 +664,7 @@ async fn first_valid_duplicate_wins() {
 #[tokio::test]
 async fn expired_first_cookie_is_the_session_despite_a_valid_duplicate() {
     // The first cookie that verifies is the session, and the timeout
-    // applies to it alone (DESIGN.md 4.2): an old, expired cookie left
+    // applies to it alone: an old, expired cookie left
     // beside a fresh one does not resurrect anything.
     let server = Server::start().await;
     let old = now() - 5_000;

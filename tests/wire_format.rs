@@ -1,4 +1,4 @@
-//! Fixed vectors pinning the wire format (DESIGN.md section 3), made by an
+//! Fixed vectors pinning the wire format, made by an
 //! independent implementation: `tests/vectors/make_vectors.py`, Python's
 //! standard library only, writes `tests/vectors/vectors.json`.
 //!

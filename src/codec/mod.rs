@@ -1,6 +1,6 @@
 //! Wire formats: how a session becomes a cookie value and back.
 //!
-//! The codec knows nothing of HTTP. [`signed`] is the seed's
+//! The codec knows nothing of HTTP. [`signed`] is Pyramid's
 //! `signed_serialize` / `signed_deserialize` (hex HMAC-SHA1 followed by
 //! standard base64); [`payload`] is the JSON the session cookie signs,
 //! `[accessed, created, {state}]`.

@@ -1,4 +1,4 @@
-//! The seed's signed serialization: `hex(HMAC-SHA1(secret, json)) || base64(json)`.
+//! Pyramid's signed serialization: `hex(HMAC-SHA1(secret, json)) || base64(json)`.
 
 use base64::{
     Engine as _,

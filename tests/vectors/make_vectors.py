@@ -2,7 +2,7 @@
 """Writes vectors.json, the fixed vectors that pin tower-cookie-session's
 wire format (tests/wire_format.rs reads them).
 
-This is an implementation of the seed format that shares no code with the
+This is an implementation of the wire format that shares no code with the
 Rust crate: Pyramid's `signed_serialize`, with JSON in place of pickle,
 
     value   = hex_lower(HMAC-SHA1(secret, payload)) + base64_standard_padded(payload)
@@ -38,7 +38,7 @@ CSRF_TOKEN = hashlib.sha1(b"a fixed csrf token").hexdigest()
 
 
 def sign(secret, payload, pad=True):
-    """The seed's signed_serialize, given the payload bytes."""
+    """Pyramid's signed_serialize, given the payload bytes."""
     signature = hmac.new(secret, payload, hashlib.sha1).hexdigest()
     encoded = base64.b64encode(payload).decode("ascii")
     return signature + (encoded if pad else encoded.rstrip("="))
