@@ -158,13 +158,13 @@ impl Config {
         if self.partitioned && !self.secure {
             return Err(ConfigError::PartitionedWithoutSecure);
         }
-        if let (Some(Some(reissue_time)), Some(timeout)) = (self.reissue_time, self.timeout) {
-            if reissue_time >= timeout {
-                return Err(ConfigError::ReissueTimeNotBelowTimeout {
-                    reissue_time,
-                    timeout,
-                });
-            }
+        if let (Some(Some(reissue_time)), Some(timeout)) = (self.reissue_time, self.timeout)
+            && reissue_time >= timeout
+        {
+            return Err(ConfigError::ReissueTimeNotBelowTimeout {
+                reissue_time,
+                timeout,
+            });
         }
         Ok(())
     }
