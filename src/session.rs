@@ -252,11 +252,12 @@ impl Session {
         let (accessed, created) = data.timestamps();
         let mut json = Vec::new();
         payload::encode_into(accessed, created, &data.state, &mut json);
-        if signed::signed_len(json.len()) > MAX_COOKIE_VALUE_LEN {
+        let size = signed::signed_len(json.len());
+        if size > MAX_COOKIE_VALUE_LEN {
             #[cfg(feature = "tracing")]
             tracing::error!(
                 cookie = %config.cookie_name,
-                size = signed::signed_len(json.len()),
+                size,
                 limit = MAX_COOKIE_VALUE_LEN,
                 "session no longer fits its cookie; the previous cookie is kept"
             );
@@ -642,11 +643,7 @@ impl Session {
     /// ```
     #[must_use = "the token is what the form must send back"]
     pub fn new_csrf_token(&self) -> String {
-        let token = random_hex_token();
-        // A token is 42 bytes of JSON; if it no longer fits, the response
-        // keeps the old cookie and reports it (see `cookie_action`).
-        self.with(|data| data.set_unchecked(CSRF_KEY.to_owned(), string_raw(&token)));
-        token
+        self.with(Data::new_csrf_token)
     }
 
     /// The session's CSRF token, made (as by
@@ -672,9 +669,7 @@ impl Session {
             if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(|raw| from_raw::<String>(raw)) {
                 return token;
             }
-            let token = random_hex_token();
-            data.set_unchecked(CSRF_KEY.to_owned(), string_raw(&token));
-            token
+            data.new_csrf_token()
         })
     }
 
@@ -760,9 +755,14 @@ impl Data {
         Ok(())
     }
 
-    fn set_unchecked(&mut self, key: String, raw: Box<RawValue>) {
-        self.state.insert(key, raw);
+    /// Stores and returns a new CSRF token. A token is 42 bytes of JSON;
+    /// if it no longer fits, the response keeps the old cookie and reports
+    /// it (see `cookie_action`).
+    fn new_csrf_token(&mut self) -> String {
+        let token = random_hex_token();
+        self.state.insert(CSRF_KEY.to_owned(), string_raw(&token));
         self.changed = true;
+        token
     }
 }
 
