@@ -5,7 +5,7 @@ use std::{fmt, sync::OnceLock, time::Duration};
 
 use cookie::SameSite;
 
-use crate::{codec::signed::HmacSha1, error::ConfigError};
+use crate::{codec::Keys, error::ConfigError, format::Format};
 
 /// Shortest secret accepted, in bytes.
 ///
@@ -17,25 +17,24 @@ use crate::{codec::signed::HmacSha1, error::ConfigError};
 /// ```
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// A signing secret, keyed into its MAC once. Its `Debug` shows no bytes.
+/// A signing secret, kept so that a later [`Format`] can key it. Its
+/// `Debug` shows no bytes.
 #[derive(Clone)]
-pub(crate) struct Secret {
-    len: usize,
-    pub(crate) mac: HmacSha1,
-}
+pub(crate) struct Secret(Box<[u8]>);
 
 impl Secret {
     pub(crate) fn new(bytes: &[u8]) -> Self {
-        Self {
-            len: bytes.len(),
-            mac: crate::codec::signed::keyed(bytes),
-        }
+        Self(bytes.into())
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret([redacted; {} bytes])", self.len)
+        write!(f, "Secret([redacted; {} bytes])", self.len())
     }
 }
 
@@ -56,13 +55,19 @@ pub(crate) struct Config {
     pub(crate) same_site: SameSite,
     pub(crate) partitioned: bool,
     pub(crate) cookie_on_exception: bool,
+    pub(crate) format: Format,
+    /// The secrets keyed for `format`; see [`Config::rekey`].
+    pub(crate) keys: Keys,
     /// The verdict of [`Config::validate`], computed once per configuration.
     pub(crate) verdict: OnceLock<Result<(), ConfigError>>,
 }
 
 impl Config {
     pub(crate) fn new(secret: &[u8]) -> Self {
+        let format = Format::default();
         Self {
+            keys: Keys::new(&format, secret, []),
+            format,
             secret: Secret::new(secret),
             fallback_secrets: Vec::new(),
             cookie_name: "session".to_owned(),
@@ -87,11 +92,14 @@ impl Config {
             .unwrap_or_else(|| self.timeout.map(|t| t / 10))
     }
 
-    /// The primary secret, then the fallbacks, in the order they are tried.
-    pub(crate) fn macs(&self) -> impl Iterator<Item = &HmacSha1> {
-        std::iter::once(&self.secret)
-            .chain(&self.fallback_secrets)
-            .map(|s| &s.mac)
+    /// Keys the secrets for the format again; the builder calls it after
+    /// changing either, so that requests never key a secret.
+    pub(crate) fn rekey(&mut self) {
+        self.keys = Keys::new(
+            &self.format,
+            &self.secret.0,
+            self.fallback_secrets.iter().map(|s| &*s.0),
+        );
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -99,9 +107,9 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        if self.secret.len < MIN_SECRET_LEN {
+        if self.secret.len() < MIN_SECRET_LEN {
             return Err(ConfigError::SecretTooShort {
-                len: self.secret.len,
+                len: self.secret.len(),
                 fallback: None,
             });
         }
@@ -109,10 +117,10 @@ impl Config {
             .fallback_secrets
             .iter()
             .enumerate()
-            .find(|(_, s)| s.len < MIN_SECRET_LEN)
+            .find(|(_, s)| s.len() < MIN_SECRET_LEN)
         {
             return Err(ConfigError::SecretTooShort {
-                len: s.len,
+                len: s.len(),
                 fallback: Some(i),
             });
         }

@@ -8,6 +8,7 @@ use tower_layer::Layer;
 use crate::{
     config::{Config, MIN_SECRET_LEN, Secret},
     error::ConfigError,
+    format::Format,
     service::SessionService,
 };
 
@@ -251,6 +252,29 @@ impl SessionLayer {
         self.with(|c| c.cookie_on_exception = cookie_on_exception)
     }
 
+    /// The wire format of the cookie. Default: [`Format::signed_serialize`].
+    ///
+    /// With the `pyramid2` feature, [`Format::pyramid2`] reads and writes
+    /// the sessions of a Pyramid application's `SignedCookieSessionFactory`
+    /// that shares the secret and the cookie name. All secrets, fallbacks
+    /// included, are used in this format; cookies in the other format are
+    /// refused (a fresh session).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Format, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new([1; 32]).format(Format::signed_serialize());
+    /// # #[cfg(feature = "pyramid2")]
+    /// let layer = SessionLayer::new([1; 32]).format(Format::pyramid2());
+    /// assert!(layer.validate().is_ok());
+    /// ```
+    pub fn format(self, format: Format) -> Self {
+        self.with(|c| {
+            c.format = format;
+            c.rekey();
+        })
+    }
+
     /// Older secrets still accepted, tried in order after the primary one,
     /// for key rotation. A session they verify is re-signed with the
     /// primary secret on the response. Each needs at least
@@ -268,7 +292,10 @@ impl SessionLayer {
             .into_iter()
             .map(|s| Secret::new(s.as_ref()))
             .collect();
-        self.with(|c| c.fallback_secrets = secrets)
+        self.with(|c| {
+            c.fallback_secrets = secrets;
+            c.rekey();
+        })
     }
 
     /// Checks the whole configuration; [`Layer::layer`] panics with this

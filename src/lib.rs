@@ -78,10 +78,30 @@
 //! (bad signature, bad encoding, wrong shape, expired) gives a fresh,
 //! empty session: never an error response, never a panic.
 //!
+//! With the `pyramid2` feature, [`SessionLayer::format`] can select
+//! `Format::pyramid2()` instead: the cookies of Pyramid 2's
+//! `SignedCookieSessionFactory`, so that a Rust service and a Pyramid app
+//! sharing the secret share their sessions:
+//!
+//! ```
+//! # #[cfg(feature = "pyramid2")] {
+//! use tower_cookie_session::{Format, HashAlg, SessionLayer};
+//!
+//! // SignedCookieSessionFactory(secret) in the Pyramid app:
+//! let layer = SessionLayer::new(b"the secret the Pyramid app is configured with")
+//!     .format(Format::pyramid2());
+//! // SignedCookieSessionFactory(secret, hashalg='sha256', salt='my.salt.'):
+//! let layer = SessionLayer::new(b"the secret the Pyramid app is configured with")
+//!     .format(Format::pyramid2_with(HashAlg::Sha256, "my.salt."));
+//! # }
+//! ```
+//!
 //! # Features
 //!
 //! - `axum`: [`Session`] as an extractor (`FromRequestParts` and
 //!   `OptionalFromRequestParts`).
+//! - `pyramid2`: `Format::pyramid2()` and `HashAlg`, Pyramid 2's
+//!   `SignedCookieSessionFactory` cookie format (brings `sha2`).
 //! - `tracing`: a `debug!` event saying why a cookie was refused, and an
 //!   `error!` when a session no longer fits its cookie. Never the secret,
 //!   never the cookie value.
@@ -110,6 +130,7 @@ mod config;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
+mod format;
 mod future;
 mod layer;
 mod service;
@@ -125,6 +146,10 @@ pub use error::{ConfigError, DecodeError, SessionError};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::MissingSessionLayer;
+pub use format::Format;
+#[cfg(feature = "pyramid2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
+pub use format::HashAlg;
 pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use service::SessionService;

@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::{
     codec::{
-        MAX_COOKIE_VALUE_LEN,
+        Envelope, MAX_COOKIE_VALUE_LEN,
         payload::{self, State},
         signed,
     },
@@ -99,6 +99,8 @@ struct Data {
     resign: bool,
     /// The request carried a cookie of our name, valid or not.
     had_cookie: bool,
+    /// The configured format's, for the size limit.
+    envelope: Envelope,
 }
 
 /// What the response should do with the cookie.
@@ -179,7 +181,9 @@ impl Session {
                 }
                 had_cookie = true;
                 // RFC 6265 allows a value in double quotes; WebOb strips them.
-                let decoded = signed::verify(cookie.value_trimmed(), config.macs())
+                let decoded = config
+                    .keys
+                    .verify(cookie.value_trimmed())
                     .and_then(|(bytes, index)| Ok((payload::decode(&bytes)?, index)));
                 let (payload, index) = match decoded {
                     Ok(decoded) => decoded,
@@ -208,6 +212,7 @@ impl Session {
                         invalidated: false,
                         resign: index > 0,
                         had_cookie,
+                        envelope: config.keys.envelope(),
                     };
                 }
                 // The first verified cookie is the session, expired or not,
@@ -215,7 +220,7 @@ impl Session {
                 break 'headers;
             }
         }
-        Data::fresh(now, had_cookie)
+        Data::fresh(now, had_cookie, config.keys.envelope())
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -252,7 +257,7 @@ impl Session {
         let (accessed, created) = data.timestamps();
         let mut json = Vec::new();
         payload::encode_into(accessed, created, &data.state, &mut json);
-        let size = signed::signed_len(json.len());
+        let size = config.keys.envelope().value_len(&json);
         if size > MAX_COOKIE_VALUE_LEN {
             #[cfg(feature = "tracing")]
             tracing::error!(
@@ -264,7 +269,7 @@ impl Session {
             return CookieAction::Keep;
         }
         let mut value = String::new();
-        signed::sign_into(&config.secret.mac, &json, &mut value);
+        config.keys.sign_into(&json, &mut value);
         CookieAction::Write(value)
     }
 
@@ -508,11 +513,9 @@ impl Session {
     /// ```
     pub fn invalidate(&self) {
         self.with(|data| {
-            let now = data.now;
-            let had_cookie = data.had_cookie;
             *data = Data {
                 invalidated: true,
-                ..Data::fresh(now, had_cookie)
+                ..Data::fresh(data.now, data.had_cookie, data.envelope)
             };
         });
     }
@@ -712,7 +715,7 @@ impl fmt::Debug for Session {
 }
 
 impl Data {
-    fn fresh(now: f64, had_cookie: bool) -> Self {
+    fn fresh(now: f64, had_cookie: bool, envelope: Envelope) -> Self {
         Self {
             now,
             accessed: now,
@@ -723,6 +726,7 @@ impl Data {
             invalidated: false,
             resign: false,
             had_cookie,
+            envelope,
         }
     }
 
@@ -740,7 +744,7 @@ impl Data {
         }
         let old = self.state.insert(key.clone(), raw);
         let (accessed, created) = self.timestamps();
-        let size = signed::signed_len(payload::encoded_len(accessed, created, &self.state));
+        let size = self.envelope.session_len(accessed, created, &self.state);
         if size > MAX_COOKIE_VALUE_LEN {
             match old {
                 Some(old) => self.state.insert(key, old),

@@ -61,6 +61,93 @@ pub(crate) fn encoded_len(accessed: u64, created: u64, state: &State) -> usize {
     counter.0
 }
 
+/// Length of the JSON Python's `json.dumps` (Pyramid's serializer) writes
+/// for the payload `json`, this module's compact encoding: a space after
+/// every `,` and `:`, each non-ASCII character escaped as `\uXXXX` (two
+/// escapes beyond the Basic Multilingual Plane), and both timestamps as
+/// floats (`.0`). Numbers are counted as written here; Python may write
+/// an exponent differently (`1e+20` for `1e20`).
+#[cfg(feature = "pyramid2")]
+pub(crate) fn python_len(json: &[u8]) -> usize {
+    let mut counter = PythonCounter::default();
+    counter.scan(json);
+    counter.len + PYTHON_TIMESTAMPS_EXTRA
+}
+
+/// [`python_len`] of what [`encode_into`] would write, without writing it.
+#[cfg(feature = "pyramid2")]
+pub(crate) fn python_encoded_len(accessed: u64, created: u64, state: &State) -> usize {
+    let mut counter = PythonCounter::default();
+    let _ = serde_json::to_writer(&mut counter, &(accessed, created, state));
+    counter.len + PYTHON_TIMESTAMPS_EXTRA
+}
+
+/// Python writes `created` (and, after `changed()`, `accessed`) as floats.
+#[cfg(feature = "pyramid2")]
+const PYTHON_TIMESTAMPS_EXTRA: usize = 2 * ".0".len();
+
+#[cfg(feature = "pyramid2")]
+#[derive(Default)]
+struct PythonCounter {
+    len: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+#[cfg(feature = "pyramid2")]
+impl PythonCounter {
+    fn scan(&mut self, json: &[u8]) {
+        for &b in json {
+            self.len += if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    1
+                } else {
+                    match b {
+                        b'\\' => {
+                            self.escaped = true;
+                            1
+                        }
+                        b'"' => {
+                            self.in_string = false;
+                            1
+                        }
+                        0x00..=0x7f => 1,
+                        // A UTF-8 lead byte: `\uXXXX`, or a surrogate pair
+                        // for four-byte characters; continuation bytes add
+                        // nothing.
+                        0xc0..=0xef => 6,
+                        0xf0..=0xff => 12,
+                        0x80..=0xbf => 0,
+                    }
+                }
+            } else {
+                match b {
+                    b'"' => {
+                        self.in_string = true;
+                        1
+                    }
+                    b',' | b':' => 2,
+                    b' ' | b'\t' | b'\n' | b'\r' => 0,
+                    _ => 1,
+                }
+            };
+        }
+    }
+}
+
+#[cfg(feature = "pyramid2")]
+impl io::Write for PythonCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.scan(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 struct Counter(usize);
 
 impl io::Write for Counter {
@@ -93,6 +180,24 @@ mod tests {
             r#"[10,5,{"a":"é\u00e9","b":[1, 2]}]"#
         );
         assert_eq!(encoded_len(10, 5, &s), out.len());
+    }
+
+    #[cfg(feature = "pyramid2")]
+    #[test]
+    fn python_len_is_what_json_dumps_writes() {
+        // json.dumps([10, 5.0, {"a": "\u00e9\U0001f980\u20ac", "b": [1, 2]}])
+        let python = r#"[10, 5.0, {"a": "\u00e9\ud83e\udd80\u20ac", "b": [1, 2]}]"#;
+        let s = state(r#"{"b":[1,2],"a":"é🦀€"}"#);
+        let mut out = Vec::new();
+        encode_into(10, 5, &s, &mut out);
+        // Plus ".0" for `accessed`, which Python may write as a float too.
+        assert_eq!(python_len(&out), python.len() + 2);
+        assert_eq!(python_encoded_len(10, 5, &s), python.len() + 2);
+        // Separators already spaced (values read from Python) count once;
+        // a comma or colon inside a string is not a separator.
+        let s = state(r#"{"k": [1, 2], "s": "a, b: \"c\""}"#);
+        let python = r#"[10, 5.0, {"k": [1, 2], "s": "a, b: \"c\""}]"#;
+        assert_eq!(python_encoded_len(10, 5, &s), python.len() + 2);
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! [`Format`]: which wire format the session cookie is written in.
+
+use std::fmt;
+
+/// The wire format of the session cookie, set with
+/// [`SessionLayer::format`](crate::SessionLayer::format).
+///
+/// Both formats sign the same JSON payload, `[accessed, created, {state}]`,
+/// and follow the same rules (timeouts, reissue, flash, CSRF, fallback
+/// secrets, the size limit); they differ in how the payload is signed and
+/// encoded.
+///
+/// - [`Format::signed_serialize`] (the default): Pyramid's
+///   `signed_serialize`, as used by `UnencryptedCookieSessionFactoryConfig`,
+///   with JSON in place of pickle:
+///   `hex(HMAC-SHA1(secret, json)) || base64(json)`.
+/// - [`Format::pyramid2`] (feature `pyramid2`): Pyramid 1.5 to 2.1's
+///   `SignedCookieSessionFactory` with its JSON serializer:
+///   `base64url_nopad(HMAC-<hash>(salt || secret, json) || json)`.
+///
+/// # Examples
+///
+/// ```
+/// use tower_cookie_session::{Format, SessionLayer};
+///
+/// let layer = SessionLayer::new([7; 32]).format(Format::signed_serialize());
+/// assert_eq!(Format::default(), Format::signed_serialize());
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Format {
+    pub(crate) kind: Kind,
+}
+
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    #[default]
+    SignedSerialize,
+    #[cfg(feature = "pyramid2")]
+    Pyramid2 { hashalg: HashAlg, salt: Vec<u8> },
+}
+
+impl Format {
+    /// Pyramid's `signed_serialize` with JSON: 40 lowercase hex characters
+    /// of HMAC-SHA1 over the JSON, then the JSON in standard, padded
+    /// base64. The default; [`signed_serialize`](crate::signed_serialize)
+    /// makes the same values by hand.
+    ///
+    /// ```
+    /// use tower_cookie_session::Format;
+    ///
+    /// assert_eq!(Format::signed_serialize(), Format::default());
+    /// ```
+    #[must_use]
+    pub const fn signed_serialize() -> Self {
+        Self {
+            kind: Kind::SignedSerialize,
+        }
+    }
+
+    /// Pyramid's `SignedCookieSessionFactory` with its defaults:
+    /// HMAC-SHA512 and the salt `"pyramid.session."`. A layer in this
+    /// format reads and writes the sessions of a Pyramid application that
+    /// shares its secret and cookie name.
+    ///
+    /// Values are `base64url_nopad(HMAC-SHA512(salt || secret, json) ||
+    /// json)`; padded input is accepted too. The secret's bytes are the
+    /// ones Pyramid uses: see the README's "Migrating from Pyramid" for
+    /// non-ASCII secrets.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Format, HashAlg, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(b"the secret the Pyramid app is configured with")
+    ///     .format(Format::pyramid2());
+    /// assert_eq!(Format::pyramid2(), Format::pyramid2_with(HashAlg::Sha512, "pyramid.session."));
+    /// ```
+    #[cfg(feature = "pyramid2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
+    #[must_use]
+    pub fn pyramid2() -> Self {
+        Self::pyramid2_with(HashAlg::Sha512, PYRAMID_SALT)
+    }
+
+    /// Pyramid's `SignedCookieSessionFactory` with its `hashalg` and `salt`
+    /// arguments.
+    ///
+    /// Pass the salt's bytes: for an ASCII salt (Pyramid's default
+    /// `"pyramid.session."` and any other ASCII text) they are the text
+    /// itself.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Format, HashAlg, SessionLayer};
+    ///
+    /// // SignedCookieSessionFactory(secret, hashalg='sha256', salt='my_app.session.')
+    /// let layer = SessionLayer::new(b"the secret the Pyramid app is configured with")
+    ///     .format(Format::pyramid2_with(HashAlg::Sha256, "my_app.session."));
+    /// ```
+    ///
+    /// Every argument of `SignedCookieSessionFactory`, at Pyramid's
+    /// defaults, and the setting that matches it:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Format, HashAlg, SameSite, SessionLayer};
+    ///
+    /// # let secret_bytes = b"the secret the Pyramid app is configured with";
+    /// let layer = SessionLayer::new(secret_bytes)                            // secret
+    ///     .format(Format::pyramid2_with(HashAlg::Sha512, "pyramid.session.")) // hashalg, salt
+    ///     .cookie_name("session")                                            // cookie_name
+    ///     .max_age(None)                                                     // max_age
+    ///     .path("/")                                                         // path
+    ///     .domain(None)                                                      // domain
+    ///     .secure(false)                                                     // secure
+    ///     .http_only(false)                                                  // httponly
+    ///     .same_site(SameSite::Lax)                                          // samesite
+    ///     .timeout(Some(Duration::from_secs(1200)))                          // timeout
+    ///     .reissue_time(Some(Duration::ZERO))                                // reissue_time
+    ///     .cookie_on_exception(true);                                        // set_on_exception
+    /// layer.validate()?;
+    /// # Ok::<(), tower_cookie_session::ConfigError>(())
+    /// ```
+    #[cfg(feature = "pyramid2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
+    #[must_use]
+    pub fn pyramid2_with(hashalg: HashAlg, salt: impl AsRef<[u8]>) -> Self {
+        Self {
+            kind: Kind::Pyramid2 {
+                hashalg,
+                salt: salt.as_ref().to_vec(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::SignedSerialize => f.write_str("Format::SignedSerialize"),
+            #[cfg(feature = "pyramid2")]
+            Kind::Pyramid2 { hashalg, salt } => f
+                .debug_struct("Format::Pyramid2")
+                .field("hashalg", hashalg)
+                .field("salt", &String::from_utf8_lossy(salt))
+                .finish(),
+        }
+    }
+}
+
+/// Pyramid's default salt for `SignedCookieSessionFactory`.
+#[cfg(feature = "pyramid2")]
+const PYRAMID_SALT: &str = "pyramid.session.";
+
+/// The hash of [`Format::pyramid2_with`]'s HMAC: Pyramid's `hashalg`.
+///
+/// ```
+/// use tower_cookie_session::HashAlg;
+///
+/// assert_eq!(HashAlg::default(), HashAlg::Sha512);
+/// assert_eq!(HashAlg::Sha256.name(), "sha256");
+/// ```
+#[cfg(feature = "pyramid2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashAlg {
+    /// `hashalg='sha1'`.
+    Sha1,
+    /// `hashalg='sha256'`.
+    Sha256,
+    /// `hashalg='sha384'`.
+    Sha384,
+    /// `hashalg='sha512'`, Pyramid's default.
+    #[default]
+    Sha512,
+}
+
+#[cfg(feature = "pyramid2")]
+impl HashAlg {
+    /// The name Pyramid (and Python's `hashlib`) gives the hash.
+    ///
+    /// ```
+    /// use tower_cookie_session::HashAlg;
+    ///
+    /// assert_eq!(HashAlg::Sha512.name(), "sha512");
+    /// ```
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sha1 => "sha1",
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        }
+    }
+
+    /// The hash that Pyramid calls `name`, if this crate knows it.
+    ///
+    /// ```
+    /// use tower_cookie_session::HashAlg;
+    ///
+    /// assert_eq!(HashAlg::from_name("sha384"), Some(HashAlg::Sha384));
+    /// assert_eq!(HashAlg::from_name("md5"), None);
+    /// ```
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512]
+            .into_iter()
+            .find(|h| h.name() == name)
+    }
+
+    /// Length of the signature in bytes (before base64).
+    pub(crate) const fn digest_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+}
