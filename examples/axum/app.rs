@@ -36,6 +36,16 @@ pub fn app(secret: &[u8]) -> Router {
         Ok(layer) => layer,
         Err(e) => panic!("invalid session configuration: {e}"),
     };
+    app_with(layer)
+}
+
+/// The demo's router with sessions configured by `layer` (e.g. in
+/// Pyramid 2's cookie format, to share sessions with a Pyramid app).
+///
+/// # Panics
+///
+/// If `layer`'s configuration is invalid, with its message.
+pub fn app_with(layer: SessionLayer) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/login", get(login_page).post(login))

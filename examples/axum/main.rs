@@ -11,14 +11,19 @@
 //!   `SESSION_SECRET=$(openssl rand -hex 32)`. Without it a random secret
 //!   is made at start-up, so sessions do not survive a restart.
 //! - `PORT`: the port to listen on, on 127.0.0.1. Default: 3000.
+//! - `SESSION_FORMAT`: `signed_serialize` (the default) or, built with
+//!   `--features axum,pyramid2`, `pyramid2`: the cookies of a Pyramid app's
+//!   `SignedCookieSessionFactory(SESSION_SECRET, hashalg=SESSION_HASHALG)`,
+//!   so that the two apps share their sessions (see `examples/pyramid/`).
+//! - `SESSION_HASHALG`: with `pyramid2`, Pyramid's `hashalg`: `sha512`
+//!   (the default), `sha384`, `sha256` or `sha1`.
 
-// `pub` keeps the `unreachable_pub` lint quiet about `app::app`, which
-// tests/example_axum.rs includes too.
+// `pub` keeps the `unreachable_pub` lint quiet about `app::app` and
+// `settings::session_layer`, which tests include too.
 pub mod app;
+pub mod settings;
 
 use std::process::ExitCode;
-
-use tower_cookie_session::MIN_SECRET_LEN;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -41,36 +46,13 @@ async fn run() -> Result<(), String> {
             return Err("PORT must be a port number".to_owned());
         }
     };
-    let secret = secret()?;
+    let layer = settings::session_layer(|name| std::env::var_os(name))?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_or(port, |addr| addr.port());
     println!("Listening on http://127.0.0.1:{port}");
-    axum::serve(listener, app::app(&secret))
+    axum::serve(listener, app::app_with(layer))
         .await
         .map_err(|e| format!("server error: {e}"))
-}
-
-/// The secret from `SESSION_SECRET`, or a random one.
-fn secret() -> Result<Vec<u8>, String> {
-    if let Some(secret) = std::env::var_os("SESSION_SECRET") {
-        let secret = secret.into_encoded_bytes();
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(format!(
-                "SESSION_SECRET is {} bytes; it needs at least {MIN_SECRET_LEN} bytes of \
-                 random data, e.g. SESSION_SECRET=$(openssl rand -hex 32)",
-                secret.len()
-            ));
-        }
-        return Ok(secret);
-    }
-    let mut secret = vec![0; MIN_SECRET_LEN];
-    getrandom::fill(&mut secret)
-        .map_err(|e| format!("cannot make a random secret ({e}); set SESSION_SECRET"))?;
-    println!(
-        "note: SESSION_SECRET is not set; using a random secret, so sessions \
-         will not survive a restart"
-    );
-    Ok(secret)
 }

@@ -1,0 +1,97 @@
+//! The session layer the demo's environment asks for: `SESSION_SECRET`,
+//! `SESSION_FORMAT` and `SESSION_HASHALG` (see `main.rs`).
+//!
+//! `tests/pyramid_interop.rs` includes this file too, so that the settings
+//! the README's Pyramid recipe uses are the ones tested.
+
+use std::ffi::OsString;
+
+#[cfg(feature = "pyramid2")]
+use tower_cookie_session::HashAlg;
+use tower_cookie_session::{Format, MIN_SECRET_LEN, SessionLayer};
+
+/// The layer for the settings `var` returns (e.g. `std::env::var_os`).
+///
+/// # Errors
+///
+/// A message saying which setting is wrong and how to fix it.
+pub fn session_layer(var: impl Fn(&str) -> Option<OsString>) -> Result<SessionLayer, String> {
+    let format = format(&var)?;
+    let secret = secret(&var, &format)?;
+    let layer = SessionLayer::try_new(&secret)
+        .map_err(|e| e.to_string())?
+        .format(format);
+    layer.validate().map_err(|e| e.to_string())?;
+    Ok(layer)
+}
+
+/// The cookie format from `SESSION_FORMAT` and `SESSION_HASHALG`.
+fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
+    let name = var("SESSION_FORMAT").map(|name| name.to_string_lossy().into_owned());
+    match name.as_deref() {
+        None | Some("signed_serialize") => Ok(Format::signed_serialize()),
+        #[cfg(feature = "pyramid2")]
+        Some("pyramid2") => {
+            let hashalg = match var("SESSION_HASHALG") {
+                None => HashAlg::Sha512,
+                Some(name) => {
+                    let name = name.to_string_lossy();
+                    HashAlg::from_name(&name).ok_or_else(|| {
+                        format!(
+                            "SESSION_HASHALG must be sha512, sha384, sha256 or sha1, not {name:?}"
+                        )
+                    })?
+                }
+            };
+            Ok(Format::pyramid2_with(hashalg, "pyramid.session."))
+        }
+        #[cfg(not(feature = "pyramid2"))]
+        Some("pyramid2") => Err("SESSION_FORMAT=pyramid2 needs the pyramid2 feature: \
+             cargo run --example axum --features axum,pyramid2"
+            .to_owned()),
+        Some(other) => Err(format!(
+            "SESSION_FORMAT must be signed_serialize or pyramid2, not {other:?}"
+        )),
+    }
+}
+
+/// The bytes Pyramid signs with for the text `secret`: Latin-1 when every
+/// character has a Latin-1 code, UTF-8 otherwise.
+pub fn pyramid_secret_bytes(secret: &str) -> Vec<u8> {
+    secret
+        .chars()
+        .map(|c| u8::try_from(c).ok())
+        .collect::<Option<Vec<u8>>>()
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+/// The secret from `SESSION_SECRET` (encoded as Pyramid encodes it, in
+/// Pyramid's format), or a random one.
+fn secret(var: impl Fn(&str) -> Option<OsString>, format: &Format) -> Result<Vec<u8>, String> {
+    if let Some(secret) = var("SESSION_SECRET") {
+        let secret = if *format == Format::signed_serialize() {
+            secret.into_encoded_bytes()
+        } else {
+            let text = secret
+                .into_string()
+                .map_err(|_| "SESSION_SECRET must be UTF-8 text for Pyramid".to_owned())?;
+            pyramid_secret_bytes(&text)
+        };
+        if secret.len() < MIN_SECRET_LEN {
+            return Err(format!(
+                "SESSION_SECRET is {} bytes; it needs at least {MIN_SECRET_LEN} bytes of \
+                 random data, e.g. SESSION_SECRET=$(openssl rand -hex 32)",
+                secret.len()
+            ));
+        }
+        return Ok(secret);
+    }
+    let mut secret = vec![0; MIN_SECRET_LEN];
+    getrandom::fill(&mut secret)
+        .map_err(|e| format!("cannot make a random secret ({e}); set SESSION_SECRET"))?;
+    println!(
+        "note: SESSION_SECRET is not set; using a random secret, so sessions \
+         will not survive a restart"
+    );
+    Ok(secret)
+}
