@@ -1,0 +1,895 @@
+//! The axum example (`examples/axum/`) in a real browser: headless
+//! Chromium, driven through WebDriver, against the app served on a free
+//! loopback port.
+//!
+//! These tests check what only a browser can show: that it keeps the
+//! cookie across pages, honours `HttpOnly`, shows a flash once after a
+//! redirect, refuses forms with a bad CSRF token without touching the
+//! session, forgets the cookie at logout, and keeps a session across a
+//! server restart with the same secret but not with a new one.
+//!
+//! They need Debian's `chromium` and `chromium-driver` packages
+//! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
+//! and so does the first test that finds them missing when it runs as root
+//! with `apt-get` (otherwise it says what to install). Each test starts its own chromedriver on a free port and stops
+//! it, and the browser with it, when done, failed or not. A failing test
+//! saves a screenshot and the page source under
+//! `target/browser-failure/<test>/` and names both in its panic message.
+
+#![cfg(feature = "axum")]
+
+#[path = "../examples/axum/app.rs"]
+pub mod app;
+
+use std::{
+    any::Any,
+    future::Future,
+    io::{Read, Write},
+    net::{SocketAddr, TcpListener as StdTcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use cookie::{Cookie, SameSite};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use serde_json::{Value, json};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+const SECRET: &[u8] = b"a test secret that is long enough for the layer";
+const NEW_SECRET: &[u8] = b"another secret, as after a careless redeploy";
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The longest wait for chromedriver, a page or an element: generous,
+/// because the machine may be busy with other builds.
+const WAIT: Duration = Duration::from_secs(15);
+/// The longest a whole test may take once the browser is up.
+const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(25);
+
+#[tokio::test]
+async fn counter_counts_every_reload_and_survives_other_pages() {
+    in_browser(
+        "counter_counts_every_reload_and_survives_other_pages",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("first visit");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.visits().await, 1);
+
+            browser.step("reloads");
+            for expected in 2..=4 {
+                browser.reload().await;
+                assert_eq!(browser.visits().await, expected, "after a reload");
+            }
+
+            browser.step("to the login page and back by links");
+            browser.click_through("a[href='/login']").await;
+            assert_eq!(browser.heading().await, "Log in");
+            browser.click_through("a[href='/']").await;
+            assert_eq!(browser.heading().await, "Session demo");
+            assert_eq!(browser.visits().await, 5);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn session_cookie_is_hidden_from_scripts_yet_sent_with_every_request() {
+    in_browser(
+        "session_cookie_is_hidden_from_scripts_yet_sent_with_every_request",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("first visit");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.visits().await, 1);
+
+            browser.step("document.cookie does not show the session cookie");
+            // A cookie set by the page itself shows that document.cookie
+            // works here, so its silence about the session means something.
+            browser
+                .script("document.cookie = 'probe=visible; path=/'")
+                .await;
+            let seen = browser.document_cookie().await;
+            assert!(seen.contains("probe=visible"), "document.cookie: {seen:?}");
+            assert!(
+                !seen.contains("session"),
+                "scripts can read the session cookie: document.cookie is {seen:?}"
+            );
+
+            browser.step("yet the browser keeps it, HttpOnly");
+            let cookie = browser
+                .session_cookie()
+                .await
+                .expect("the browser keeps a `session` cookie");
+            assert_eq!(
+                cookie.http_only(),
+                Some(true),
+                "the session cookie is not HttpOnly: {cookie}"
+            );
+            assert_eq!(cookie.same_site(), Some(SameSite::Lax), "{cookie}");
+            assert_eq!(cookie.path(), Some("/"), "{cookie}");
+
+            browser.step("and sends it");
+            browser.reload().await;
+            assert_eq!(browser.visits().await, 2, "the cookie was not sent");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_in_through_the_form_shows_the_welcome_flash_once() {
+    in_browser(
+        "logging_in_through_the_form_shows_the_welcome_flash_once",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("anonymous start page");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await, None);
+            assert!(browser.flashes().await.is_empty());
+
+            browser.step("type into the login form and submit it");
+            browser.click_through("a[href='/login']").await;
+            assert_eq!(browser.heading().await, "Log in");
+            browser.type_into("input[name='username']", "ada").await;
+            browser.type_into("input[name='password']", "secret").await;
+            browser
+                .click_through("form.login button[type='submit']")
+                .await;
+
+            browser.step("the flash after the redirect");
+            assert_eq!(browser.path().await, "/");
+            assert_eq!(browser.flashes().await, ["Welcome, ada!"]);
+            let banner = browser.find(".flash.info").await;
+            assert!(banner.is_displayed().await.unwrap(), "the flash is hidden");
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2, "the counter survives login");
+
+            browser.step("no flash on the reloaded page");
+            browser.reload().await;
+            browser.assert_no_flash().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 3);
+
+            browser.step("no flash on the pages after");
+            browser.goto(&server.url("/login")).await;
+            browser.assert_no_flash().await;
+            browser.goto(&server.url("/")).await;
+            browser.assert_no_flash().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_an_error_on_the_login_page_once() {
+    in_browser(
+        "a_wrong_password_shows_an_error_on_the_login_page_once",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in with a wrong password");
+            browser.log_in(&server, "ada", "guess").await;
+            assert_eq!(browser.path().await, "/login");
+            assert_eq!(browser.flashes().await, ["Wrong username or password."]);
+            assert!(
+                browser
+                    .find(".flash.error")
+                    .await
+                    .is_displayed()
+                    .await
+                    .unwrap()
+            );
+
+            browser.step("the error is gone after a reload");
+            browser.reload().await;
+            browser.assert_no_flash().await;
+
+            browser.step("still anonymous");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await, None);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forms_with_a_wrong_or_missing_csrf_token_are_refused_and_change_nothing() {
+    in_browser(
+        "forms_with_a_wrong_or_missing_csrf_token_are_refused_and_change_nothing",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("two visits");
+            browser.goto(&server.url("/")).await;
+            browser.reload().await;
+            assert_eq!(browser.visits().await, 2);
+
+            browser.step("login with a tampered token");
+            browser.goto(&server.url("/login")).await;
+            let cookie = browser.session_cookie_value().await;
+            browser
+                .script(
+                    "document.querySelector(\"form.login input[name='csrf_token']\")\
+                     .value = '0'.repeat(40)",
+                )
+                .await;
+            browser.fill_in_login("mallory", "secret").await;
+            browser
+                .click_through("form.login button[type='submit']")
+                .await;
+            browser.assert_refused_for_csrf().await;
+            assert_eq!(browser.session_cookie_value().await, cookie);
+
+            browser.step("login without a token");
+            browser.goto(&server.url("/login")).await;
+            browser
+                .script("document.querySelector(\"form.login input[name='csrf_token']\").remove()")
+                .await;
+            browser.fill_in_login("mallory", "secret").await;
+            browser
+                .click_through("form.login button[type='submit']")
+                .await;
+            browser.assert_refused_for_csrf().await;
+            assert_eq!(browser.session_cookie_value().await, cookie);
+
+            browser.step("still anonymous, the counter where it was");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 3);
+
+            browser.step("logout with a tampered token");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            let cookie = browser.session_cookie_value().await;
+            browser
+                .script(
+                    "document.querySelector(\"form[action='/logout'] input[name='csrf_token']\")\
+                     .value = 'nope'",
+                )
+                .await;
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            browser.assert_refused_for_csrf().await;
+            assert_eq!(browser.session_cookie_value().await, cookie);
+
+            browser.step("still signed in");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 5);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_out_removes_the_cookie_and_shows_the_anonymous_page() {
+    in_browser(
+        "logging_out_removes_the_cookie_and_shows_the_anonymous_page",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in");
+            browser.log_in(&server, "ada", "secret").await;
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            let signed_in = browser.session_cookie_value().await;
+
+            browser.step("click Log out");
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            assert_eq!(browser.path().await, "/?logged_out=1");
+            assert_eq!(browser.flashes().await, ["You have been logged out."]);
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
+            assert_ne!(
+                browser.session_cookie_value().await,
+                signed_in,
+                "the signed-in cookie is gone"
+            );
+
+            browser.step("the logout answer itself removes the cookie");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            // Posted by fetch without following the redirect, so that the
+            // start page it leads to does not set a new cookie before the
+            // jar is looked at.
+            let answer = browser
+                .script(
+                    "const form = document.querySelector(\"form[action='/logout']\");
+                     return fetch(form.action, {
+                         method: 'POST',
+                         body: new URLSearchParams(new FormData(form)),
+                         redirect: 'manual',
+                     }).then(answer => answer.type);",
+                )
+                .await;
+            assert_eq!(answer, "opaqueredirect", "the logout answer is a redirect");
+            assert_eq!(browser.session_cookie().await, None);
+
+            browser.step("the next page is anonymous");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 1);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with_a_new_one() {
+    in_browser(
+        "a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with_a_new_one",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 1);
+
+            browser.step("restart with the same secret");
+            let server = server.restart(SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.status().await, 200);
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            let old = browser.session_cookie_value().await;
+
+            browser.step("restart with a new secret");
+            let server = server.restart(NEW_SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.status().await, 200, "no error page");
+            assert_eq!(browser.heading().await, "Session demo");
+            browser.assert_no_flash().await;
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 1, "a fresh session");
+            assert_ne!(browser.session_cookie_value().await, old);
+
+            browser.step("the fresh session works");
+            browser.log_in(&server, "grace", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("grace"));
+        },
+    )
+    .await;
+}
+
+/// The example app on a loopback port, stoppable, so that a restart can
+/// be tested.
+struct Server {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(secret: &[u8]) -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), secret).await
+    }
+
+    async fn start_on(addr: SocketAddr, secret: &[u8]) -> Self {
+        let listener = TcpListener::bind(addr)
+            .await
+            .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = app::app(secret);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self { addr, stop, task }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Starts the app again on the same port, once the old server has
+    /// closed every connection: the browser's kept-alive ones included,
+    /// so that nothing of the old app can answer any more.
+    async fn restart(self, secret: &[u8]) -> Self {
+        let addr = self.addr;
+        let _ = self.stop.send(());
+        tokio::time::timeout(WAIT, self.task)
+            .await
+            .unwrap_or_else(|_| panic!("the server on {addr} did not stop within {WAIT:?}"))
+            .unwrap();
+        Self::start_on(addr, secret).await
+    }
+}
+
+/// Makes sure Chromium and chromedriver are there, installing Debian's
+/// packages once if they are not and this process may (root, apt-get).
+fn chromium_installed() -> Result<(), String> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let present = || {
+                [CHROMIUM, CHROMEDRIVER]
+                    .iter()
+                    .all(|b| Path::new(b).exists())
+            };
+            if present() {
+                return Ok(());
+            }
+            let how = "install Debian's chromium and chromium-driver packages \
+                       (apt-get install chromium chromium-driver; .ci/run does it)";
+            let is_root = Command::new("id")
+                .arg("-u")
+                .output()
+                .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+            if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+                return Err(format!("{CHROMIUM} or {CHROMEDRIVER} is missing: {how}"));
+            }
+            eprintln!("installing chromium and chromium-driver with apt-get for the browser tests");
+            let apt = |args: &[&str]| {
+                Command::new("apt-get")
+                    .args(args)
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let installed = apt(&["update"])
+                && apt(&[
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ]);
+            if installed && present() {
+                Ok(())
+            } else {
+                Err(format!("installing them with apt-get failed: {how}"))
+            }
+        })
+        .clone()
+}
+
+/// chromedriver on a free port; dropping it stops chromedriver and the
+/// browser it started, so that not even a failing test leaves one behind.
+struct ChromeDriver {
+    process: Child,
+    port: u16,
+    /// Chromium's profile, new for each test; removed after chromedriver
+    /// has stopped (fields drop after `Drop::drop`).
+    profile: tempfile::TempDir,
+}
+
+impl ChromeDriver {
+    async fn start() -> Self {
+        if let Err(why) = chromium_installed() {
+            panic!("{why}");
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        let mut driver = Self {
+            process,
+            port,
+            profile,
+        };
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = driver.process.try_wait().unwrap() {
+                panic!("{CHROMEDRIVER} exited at start-up: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{CHROMEDRIVER} did not listen on port {port} within {WAIT:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        driver
+    }
+
+    /// Starts headless Chromium, with the flags this machine needs: no
+    /// sandbox as root, and none of the background connections that a
+    /// closed network refuses.
+    async fn open_browser(&self) -> Client {
+        let profile = format!("--user-data-dir={}", self.profile.path().display());
+        let wait_ms = WAIT.as_secs() * 1000;
+        let Value::Object(capabilities) = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--window-size=1024,768",
+                    profile,
+                ],
+            },
+            "timeouts": { "implicit": 0, "pageLoad": wait_ms, "script": wait_ms },
+        }) else {
+            unreachable!("a JSON object")
+        };
+        ClientBuilder::rustls()
+            .expect("a WebDriver client")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver could not start {CHROMIUM}: {e}"))
+    }
+
+    /// Asks chromedriver to quit, closing its browsers; a plain kill
+    /// would leave Chromium running.
+    fn shut_down(&self) -> std::io::Result<()> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            stream,
+            "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )?;
+        stream.read_to_end(&mut Vec::new())?;
+        Ok(())
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        if self.shut_down().is_ok() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.process.try_wait() {
+                    return;
+                }
+                std::thread::sleep(POLL);
+            }
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdTcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
+        .port()
+}
+
+/// Runs `test` in a new headless Chromium. On a failure (a panic or the
+/// time running out) saves a screenshot and the page source of the step it
+/// was at, and panics with where they are.
+async fn in_browser<F, Fut>(name: &str, test: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let artefacts = target_dir().join("browser-failure").join(name);
+    // Only this run's failure is left to look at.
+    let _ = std::fs::remove_dir_all(&artefacts);
+
+    let driver = ChromeDriver::start().await;
+    let client = driver.open_browser().await;
+    let step = Arc::new(Mutex::new("start".to_owned()));
+    let browser = Browser {
+        client: client.clone(),
+        step: Arc::clone(&step),
+    };
+    let mut run = tokio::spawn(test(browser));
+    let failure = match tokio::time::timeout(TEST_TIMEOUT, &mut run).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(match e.try_into_panic() {
+            Ok(payload) => panic_message(&*payload),
+            Err(e) => e.to_string(),
+        }),
+        Err(_) => {
+            run.abort();
+            Some(format!("not done within {TEST_TIMEOUT:?}"))
+        }
+    };
+    let Some(message) = failure else {
+        client
+            .close()
+            .await
+            .expect("chromedriver closes the browser");
+        return;
+    };
+    let step = step.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let saved = save_page(&client, &artefacts, &step).await;
+    let _ = tokio::time::timeout(WAIT, client.close()).await;
+    drop(driver);
+    panic!("{name} failed at step \"{step}\": {message}\n{saved}");
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Where cargo puts its output: `CARGO_TARGET_DIR`, else `target/` beside
+/// `Cargo.toml`.
+fn target_dir() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => manifest_dir.join(dir),
+        None => manifest_dir.join("target"),
+    }
+}
+
+/// Saves a screenshot and the source of the page shown, as
+/// `<dir>/<step>.png` and `.html`; says what it saved, or why not.
+async fn save_page(client: &Client, dir: &Path, step: &str) -> String {
+    let stem: String = step
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut report = Vec::new();
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return format!("cannot create {}: {e}", dir.display());
+    }
+    let url = tokio::time::timeout(WAIT, client.current_url()).await;
+    report.push(match url {
+        Ok(Ok(url)) => format!("page:        {url}"),
+        Ok(Err(e)) => format!("page:        unknown ({e})"),
+        Err(_) => "page:        unknown (the browser does not answer)".to_owned(),
+    });
+    let screenshot = tokio::time::timeout(WAIT, client.screenshot()).await;
+    report.push(save(
+        "screenshot: ",
+        &dir.join(format!("{stem}.png")),
+        screenshot,
+    ));
+    let source = tokio::time::timeout(WAIT, client.source()).await;
+    report.push(save(
+        "page source:",
+        &dir.join(format!("{stem}.html")),
+        source.map(|source| source.map(String::into_bytes)),
+    ));
+    report.join("\n")
+}
+
+fn save(
+    what: &str,
+    path: &Path,
+    content: Result<Result<Vec<u8>, fantoccini::error::CmdError>, tokio::time::error::Elapsed>,
+) -> String {
+    match content {
+        Ok(Ok(bytes)) => match std::fs::write(path, bytes) {
+            Ok(()) => format!("{what} {}", path.display()),
+            Err(e) => format!("{what} not saved to {}: {e}", path.display()),
+        },
+        Ok(Err(e)) => format!("{what} none ({e})"),
+        Err(_) => format!("{what} none (the browser does not answer)"),
+    }
+}
+
+/// The browser as a test drives it, with the name of the step the test is
+/// at, for the failure report.
+struct Browser {
+    client: Client,
+    step: Arc<Mutex<String>>,
+}
+
+impl Browser {
+    /// Names what the test does next.
+    fn step(&self, name: &str) {
+        *self.step.lock().unwrap_or_else(PoisonError::into_inner) = name.to_owned();
+    }
+
+    /// Opens `url` and waits for it to load.
+    async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
+    async fn reload(&self) {
+        self.client
+            .refresh()
+            .await
+            .unwrap_or_else(|e| panic!("cannot reload: {e}"));
+    }
+
+    /// The path and query of the page shown.
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// The first element matching `css`, once there is one.
+    async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .every(POLL)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => panic!("no `{css}` on {} within {WAIT:?}: {e}", self.path().await),
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    async fn heading(&self) -> String {
+        self.text("h1").await
+    }
+
+    async fn body_text(&self) -> String {
+        self.text("body").await
+    }
+
+    /// The texts of the flash banners on the page shown.
+    async fn flashes(&self) -> Vec<String> {
+        let mut texts = Vec::new();
+        for banner in self.client.find_all(Locator::Css(".flash")).await.unwrap() {
+            texts.push(banner.text().await.unwrap());
+        }
+        texts
+    }
+
+    /// The page shown has no flash banner: each flash is shown once.
+    async fn assert_no_flash(&self) {
+        let flashes = self.flashes().await;
+        assert!(
+            flashes.is_empty(),
+            "flash banners on the page, though each flash is shown once: {flashes:?}"
+        );
+    }
+
+    /// The visit counter on the start page.
+    async fn visits(&self) -> u64 {
+        let text = self.text(".counter strong").await;
+        text.parse()
+            .unwrap_or_else(|_| panic!("the counter shows {text:?}"))
+    }
+
+    /// Who the start page says is signed in, if it says anyone is.
+    async fn signed_in_as(&self) -> Option<String> {
+        let text = self.body_text().await;
+        if let Some((_, rest)) = text.split_once("Signed in as ") {
+            assert!(!text.contains("not signed in"), "{text}");
+            let (user, _) = rest.split_once(".\n").unwrap_or((rest, ""));
+            Some(user.to_owned())
+        } else {
+            assert!(text.contains("You are not signed in."), "{text}");
+            None
+        }
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// The HTTP status of the page shown, as the browser received it.
+    async fn status(&self) -> u64 {
+        let status = self
+            .script("return performance.getEntriesByType('navigation')[0].responseStatus")
+            .await;
+        status
+            .as_u64()
+            .unwrap_or_else(|| panic!("no status: {status}"))
+    }
+
+    async fn document_cookie(&self) -> String {
+        match self.script("return document.cookie").await {
+            Value::String(cookies) => cookies,
+            other => panic!("document.cookie is {other}"),
+        }
+    }
+
+    /// The session cookie in the browser's jar, as WebDriver sees it:
+    /// `HttpOnly` cookies included.
+    async fn session_cookie(&self) -> Option<Cookie<'static>> {
+        self.client
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|cookie| cookie.name() == "session")
+    }
+
+    async fn session_cookie_value(&self) -> String {
+        self.session_cookie()
+            .await
+            .expect("the browser keeps a `session` cookie")
+            .value()
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.unwrap();
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into `{css}`: {e}"));
+    }
+
+    /// Clicks the element matching `css`, which makes the browser load
+    /// a page, and waits until that page has loaded.
+    async fn click_through(&self, css: &str) {
+        // The mark goes with the old page, so its absence tells a new page
+        // from the old one, even at the same address.
+        self.script("window.oldPage = true").await;
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.oldPage === undefined && document.readyState === 'complete'",
+                    Vec::new(),
+                )
+                .await;
+            // An error means the browser is between pages: look again.
+            if let Ok(Value::Bool(true)) = loaded {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new page within {WAIT:?} of clicking `{css}`"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn fill_in_login(&self, username: &str, password: &str) {
+        self.type_into("form.login input[name='username']", username)
+            .await;
+        self.type_into("form.login input[name='password']", password)
+            .await;
+    }
+
+    /// Logs in through the login form, as a person would.
+    async fn log_in(&self, server: &Server, username: &str, password: &str) {
+        self.goto(&server.url("/login")).await;
+        self.fill_in_login(username, password).await;
+        self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// The page shown is the app's refusal of a form without a valid token.
+    async fn assert_refused_for_csrf(&self) {
+        assert_eq!(self.status().await, 403);
+        assert_eq!(self.heading().await, "Forbidden");
+        assert_eq!(self.flashes().await, ["Invalid or missing CSRF token."]);
+        let text = self.body_text().await;
+        assert!(text.contains("Nothing was changed."), "{text}");
+    }
+}
