@@ -433,3 +433,85 @@ async fn layer_writes_compact_sorted_json_with_integer_timestamps() {
         "keys sorted, no spaces, non-ASCII as UTF-8"
     );
 }
+
+/// Cookies made by Pyramid 2.1's `SignedCookieSessionFactory(secret,
+/// hashalg=...)` (through `tests/pyramid/cookies.py`), one per hash: the
+/// Pyramid 2 format pinned without Python. `tests/pyramid_interop.rs`
+/// checks the same against live Pyramid, both ways.
+#[cfg(feature = "pyramid2")]
+const PYRAMID_2_1_COOKIES: [(tower_cookie_session::HashAlg, &str); 4] = {
+    use tower_cookie_session::HashAlg::{Sha1, Sha256, Sha384, Sha512};
+    [
+        (
+            Sha512,
+            "gOkESgUELd0cdk8YgjcVDDYHZpmevYc-kGYHzSj0-XiOCRBhOyQGG8b4pSSIjMU6Ytt_xNgq2WQooSPw2ZlmiVsxNzk1NDQwOTQ1LCAxNzk1NDQwOTQ1LjIxMDQ5MTQsIHsidXNlciI6ICJhZGEiLCAibiI6IFsxLCAyLjVdLCAiXHUwMGU5IjogIlx1MDBmY1x1ZDgzZVx1ZGQ4MCIsICJfZl8iOiBbImhpIl19XQ",
+        ),
+        (
+            Sha384,
+            "Z6ZW14iKHSexWd5tQoepMH0St0sBAK99gA5o1Svwo9n9tmx1gbPXqkoBy5MjyU4GWzE3OTU0NDA5NDUsIDE3OTU0NDA5NDUuMjM0NzM3OSwgeyJ1c2VyIjogImFkYSIsICJuIjogWzEsIDIuNV0sICJcdTAwZTkiOiAiXHUwMGZjXHVkODNlXHVkZDgwIiwgIl9mXyI6IFsiaGkiXX1d",
+        ),
+        (
+            Sha256,
+            "QLWBfspH9iCHX76hek47aZoAdZkVWp9jy4Ct5Lq86xlbMTc5NTQ0MDk0NSwgMTc5NTQ0MDk0NS4yNzEyMzc0LCB7InVzZXIiOiAiYWRhIiwgIm4iOiBbMSwgMi41XSwgIlx1MDBlOSI6ICJcdTAwZmNcdWQ4M2VcdWRkODAiLCAiX2ZfIjogWyJoaSJdfV0",
+        ),
+        (
+            Sha1,
+            "-zSumr2J4Ge0YWoJ0SnB1tm2BcpbMTc5NTQ0MDk0NSwgMTc5NTQ0MDk0NS4zNDIzMzI2LCB7InVzZXIiOiAiYWRhIiwgIm4iOiBbMSwgMi41XSwgIlx1MDBlOSI6ICJcdTAwZmNcdWQ4M2VcdWRkODAiLCAiX2ZfIjogWyJoaSJdfV0",
+        ),
+    ]
+};
+
+#[cfg(feature = "pyramid2")]
+#[tokio::test]
+async fn pyramid_2_1_cookies_are_read_exactly_padded_or_not() {
+    use tower_cookie_session::Format;
+    const SECRET: &[u8] = b"a secret of at least thirty-two bytes, for vectors";
+    for (hashalg, value) in PYRAMID_2_1_COOKIES {
+        let padded = format!("{value}{}", "=".repeat((4 - value.len() % 4) % 4));
+        for cookie in [value.to_owned(), padded] {
+            let layer = layer(SECRET).format(Format::pyramid2_with(hashalg, "pyramid.session."));
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let slot = std::sync::Arc::clone(&seen);
+            call(&layer, Some(&format!("session={cookie}")), move |s| {
+                *slot.lock().unwrap() = Some((
+                    s.is_new(),
+                    s.get_value("user"),
+                    s.get_value("n"),
+                    s.get_value("é"),
+                    s.peek_flash::<String>("").unwrap(),
+                    s.created(),
+                    s.accessed(),
+                ));
+            })
+            .await;
+            let (new, user, n, accented, flash, created, accessed) =
+                seen.lock().unwrap().take().unwrap();
+            assert!(!new, "{hashalg:?} {cookie}");
+            assert_eq!(user, Some(json!("ada")));
+            assert_eq!(n, Some(json!([1, 2.5])));
+            assert_eq!(
+                accented,
+                Some(json!("ü🦀")),
+                "\\u escapes and surrogate pairs"
+            );
+            assert_eq!(flash, ["hi"]);
+            assert_eq!(accessed, system_time(1_795_440_945.0));
+            // Pyramid writes `created` as a float.
+            assert!(created > accessed && created < system_time(1_795_440_946.0));
+        }
+        // The same value under another hash, salt or format is refused.
+        for format in [
+            Format::pyramid2_with(tower_cookie_session::HashAlg::Sha512, "other.salt."),
+            Format::signed_serialize(),
+        ] {
+            let layer = layer(SECRET).format(format);
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let slot = std::sync::Arc::clone(&seen);
+            call(&layer, Some(&format!("session={value}")), move |s| {
+                *slot.lock().unwrap() = Some(s.is_new());
+            })
+            .await;
+            assert_eq!(*seen.lock().unwrap(), Some(true));
+        }
+    }
+}
