@@ -134,8 +134,11 @@ impl Session {
     }
 
     /// A new, empty session that belongs to no request, for testing
-    /// handlers and for examples. It follows the same rules (size limit
-    /// included) but nothing ever writes it to a cookie.
+    /// handlers and for examples. It follows the same rules, with the size
+    /// limit of the default format ([`Format::signed_serialize`]), but
+    /// nothing ever writes it to a cookie.
+    ///
+    /// [`Format::signed_serialize`]: crate::Format::signed_serialize
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -565,14 +568,17 @@ impl Session {
         message: T,
         allow_duplicate: bool,
     ) -> Result<(), SessionError> {
-        let message = serde_json::to_value(message).map_err(SessionError::Serialize)?;
+        let message = to_raw(&message)?;
         let key = flash_key(queue);
         self.with(|data| {
-            let mut messages: Vec<serde_json::Value> = match data.state.get(&key) {
+            // Queued messages stay as their JSON text, so that what another
+            // app queued (a Python integer beyond 64 bits, say) is kept as
+            // it was.
+            let mut messages: Vec<Box<RawValue>> = match data.state.get(&key) {
                 Some(raw) => from_raw(raw)?,
                 None => Vec::new(),
             };
-            if !allow_duplicate && messages.contains(&message) {
+            if !allow_duplicate && messages.iter().any(|m| same_json(m, &message)) {
                 return Ok(());
             }
             messages.push(message);
@@ -935,6 +941,22 @@ mod tests {
         assert_eq!(raw, r#"[{"level":2,"text":"hi"},7]"#);
         let popped: Vec<serde_json::Value> = s.pop_flash("info").unwrap();
         assert_eq!(popped.len(), 2);
+    }
+
+    #[test]
+    fn flashing_keeps_queued_messages_as_they_were_written() {
+        let session = Session::detached();
+        let queued = RawValue::from_string("[123456789012345678901234, 1.50]".to_owned()).unwrap();
+        session.insert("_f_", &queued).unwrap();
+        session.flash("next").unwrap();
+        let raw: Box<RawValue> = session.get("_f_").unwrap().unwrap();
+        assert_eq!(raw.get(), r#"[123456789012345678901234,1.50,"next"]"#);
+        // A duplicate is recognised by value, whatever its text.
+        session.flash_to("", 1.5, false).unwrap();
+        assert_eq!(
+            session.peek_flash::<serde_json::Value>("").unwrap().len(),
+            3
+        );
     }
 
     #[test]
