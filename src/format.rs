@@ -63,7 +63,9 @@ impl Format {
     /// shares its secret and cookie name.
     ///
     /// Values are `base64url_nopad(HMAC-SHA512(salt || secret, json) ||
-    /// json)`; padded input is accepted too. The secret's bytes are the
+    /// json)`; padded input is accepted too. (Python's decoder is more
+    /// lenient still, skipping characters outside the alphabet; Pyramid
+    /// never writes such values, and the layer refuses them.) The secret's bytes are the
     /// ones Pyramid uses: see the README's "Migrating from Pyramid" for
     /// non-ASCII secrets.
     ///
@@ -86,7 +88,11 @@ impl Format {
     ///
     /// Pass the salt's bytes: for an ASCII salt (Pyramid's default
     /// `"pyramid.session."` and any other ASCII text) they are the text
-    /// itself.
+    /// itself. Pyramid encodes a `str` salt and secret together: both in
+    /// Latin-1 when every character of both has a Latin-1 code, otherwise
+    /// both in UTF-8; a `&str` passed here is its UTF-8 bytes, so a
+    /// non-ASCII salt must be given as the bytes that rule makes (the
+    /// README's "Migrating from Pyramid" shows how).
     ///
     /// ```
     /// use tower_cookie_session::{Format, HashAlg, SessionLayer};
@@ -193,19 +199,22 @@ impl HashAlg {
         }
     }
 
-    /// The hash that Pyramid calls `name`, if this crate knows it.
+    /// The hash that Pyramid's `hashalg` names, ignoring case as Python's
+    /// `hashlib` does; `None` for the hashes this crate does not offer
+    /// (`md5`, `sha224`, `sha3_*`, `blake2*`).
     ///
     /// ```
     /// use tower_cookie_session::HashAlg;
     ///
     /// assert_eq!(HashAlg::from_name("sha384"), Some(HashAlg::Sha384));
+    /// assert_eq!(HashAlg::from_name("SHA512"), Some(HashAlg::Sha512));
     /// assert_eq!(HashAlg::from_name("md5"), None);
     /// ```
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
         [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512]
             .into_iter()
-            .find(|h| h.name() == name)
+            .find(|h| h.name().eq_ignore_ascii_case(name))
     }
 
     /// Length of the signature in bytes (before base64).
