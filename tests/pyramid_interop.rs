@@ -51,10 +51,11 @@ const SECRETS: [&str; 3] = [
 
 const SALT: &str = "pyramid.session.";
 
-/// The bytes a Rust user passes for Pyramid's `str` secret, as the README
-/// says: Latin-1 if every character has a Latin-1 code, else UTF-8.
+/// The bytes a Rust user passes for Pyramid's `str` secret with the
+/// default salt, as the README says: Latin-1 if every character has a
+/// Latin-1 code, else UTF-8.
 fn secret_bytes(secret: &str) -> Vec<u8> {
-    settings::pyramid_secret_bytes(secret)
+    settings::pyramid_key_bytes(SALT, secret).1
 }
 
 fn layer(hashalg: HashAlg, secret: &str) -> SessionLayer {
@@ -376,42 +377,135 @@ async fn a_different_hash_salt_or_secret_is_refused_both_ways() {
     assert_eq!(read[0]["state"], json!({}));
 }
 
+/// Fills one value until the layer refuses it; returns how many units fitted.
+fn fill(session: &Session, unit: &Value) -> usize {
+    let mut n = 0;
+    loop {
+        let value = match unit {
+            Value::String(s) => Value::String(s.repeat(n + 1)),
+            other => Value::Array(vec![other.clone(); n + 1]),
+        };
+        match session.insert("blob", value) {
+            Ok(()) => n += 1,
+            Err(SessionError::TooLarge { .. }) => return n,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 #[tokio::test]
-async fn the_largest_session_the_layer_writes_is_read_by_pyramid() {
-    for hashalg in HASHALGS {
-        let secret = SECRETS[0];
-        let (inserted, cookie) = through(&layer(hashalg, secret), None, |s| {
-            // Grow one value until the layer refuses, then keep the largest
-            // that fitted.
-            let mut len = 0;
-            loop {
-                match s.insert("blob", "x".repeat(len + 1)) {
-                    Ok(()) => len += 1,
-                    Err(SessionError::TooLarge { .. }) => return len,
-                    Err(e) => panic!("{e}"),
-                }
-            }
+async fn pyramid_can_write_back_the_largest_session_the_layer_writes() {
+    // Pyramid refuses to write a cookie over the limit, and its JSON is
+    // longer than the layer's: spaces, `\uXXXX` for non-ASCII and DEL,
+    // `1e-07` for `1e-7`. The layer must leave room for all of it.
+    let units = [
+        json!("x"),
+        json!("\u{7f}"),
+        json!("é"),
+        json!("€"),
+        json!("🦀"),
+        json!(1e-7),
+        json!(0.1),
+    ];
+    let limit = tower_cookie_session::MAX_COOKIE_VALUE_LEN;
+    let secret = SECRETS[0];
+    let mut jobs = Vec::new();
+    for hashalg in [HashAlg::Sha512, HashAlg::Sha1] {
+        for unit in &units {
+            let unit = unit.clone();
+            let (fitted, cookie) =
+                through(&layer(hashalg, secret), None, move |s| fill(s, &unit)).await;
+            let cookie = cookie.unwrap();
+            assert!(
+                cookie.len() <= limit,
+                "{}: {}",
+                hashalg.name(),
+                cookie.len()
+            );
+            jobs.push((
+                fitted,
+                job(
+                    "read",
+                    hashalg,
+                    secret,
+                    json!({"cookie": cookie, "touch": true}),
+                ),
+            ));
+        }
+    }
+    let reads = pyramid(&jobs.iter().map(|(_, j)| j.clone()).collect::<Vec<_>>());
+    let mut tightest = 0;
+    for ((fitted, job), read) in jobs.iter().zip(&reads) {
+        let what = format!("{} filled with {}", job["hashalg"], read["state"]["blob"]);
+        assert_eq!(read["new"], false, "{what}");
+        let blob = &read["state"]["blob"];
+        let len = blob
+            .as_str()
+            .map_or_else(|| blob.as_array().unwrap().len(), |s| s.chars().count());
+        assert_eq!(len, *fitted, "{what}");
+        let rewritten = read["cookie"]
+            .as_str()
+            .unwrap_or_else(|| panic!("Pyramid wrote no cookie for {what}"))
+            .len();
+        assert!(
+            rewritten <= limit,
+            "{what}: Pyramid wrote {rewritten} bytes"
+        );
+        tightest = tightest.max(rewritten);
+    }
+    // And the room left is no more than it needs to be.
+    assert!(tightest > limit - 8, "the closest came to {tightest} bytes");
+}
+
+#[tokio::test]
+async fn salt_and_secret_are_encoded_together_as_pyramid_does() {
+    // Latin-1 for both when both can be, else UTF-8 for both.
+    let cases = [
+        ("app.séssion.", SECRETS[1]),
+        ("app.€.", SECRETS[1]),
+        ("app.séssion.", SECRETS[2]),
+        ("pyramid.session.", SECRETS[2]),
+    ];
+    let jobs: Vec<Value> = cases
+        .iter()
+        .map(|(salt, secret)| {
+            let mut j = job("make", HashAlg::Sha256, secret, json!({"set": {"a": 1}}));
+            j["salt"] = json!(salt);
+            j
+        })
+        .collect();
+    let made = pyramid(&jobs);
+    let mut reads = Vec::new();
+    for ((salt, secret), made) in cases.iter().zip(&made) {
+        let (salt_bytes, secret_bytes) = settings::pyramid_key_bytes(salt, secret);
+        let layer = SessionLayer::new(&secret_bytes)
+            .format(Format::pyramid2_with(HashAlg::Sha256, &salt_bytes));
+        let cookie = made["cookie"].as_str().unwrap();
+        let ((new, a), written) = through(&layer, Some(cookie), |s| {
+            let seen = (s.is_new(), s.get_value("a"));
+            s.insert("b", 2).unwrap();
+            seen
         })
         .await;
-        let cookie = cookie.unwrap();
-        let limit = tower_cookie_session::MAX_COOKIE_VALUE_LEN;
-        assert!(
-            cookie.len() <= limit,
-            "{}: {}",
-            hashalg.name(),
-            cookie.len()
+        assert_eq!(
+            (new, a),
+            (false, Some(json!(1))),
+            "salt {salt:?}, secret {secret:?}"
         );
-        // Pyramid reads it and writes it back (it refuses to write more
-        // than the limit, and its JSON is longer): the layer left it just
-        // enough room.
-        let read = pyramid(&[job("read", hashalg, secret, json!({"cookie": cookie}))]);
-        assert_eq!(read[0]["new"], false, "{}", hashalg.name());
-        assert_eq!(read[0]["state"]["blob"].as_str().unwrap().len(), inserted);
-        let rewritten = read[0]["cookie"].as_str().unwrap().len();
-        assert!(
-            rewritten <= limit && rewritten > limit - 8,
-            "{}: Pyramid wrote {rewritten} bytes",
-            hashalg.name()
+        let mut read = job(
+            "read",
+            HashAlg::Sha256,
+            secret,
+            json!({"cookie": written.unwrap()}),
+        );
+        read["salt"] = json!(salt);
+        reads.push(read);
+    }
+    for (read, (salt, secret)) in pyramid(&reads).iter().zip(&cases) {
+        assert_eq!(
+            read["state"],
+            json!({"a": 1, "b": 2}),
+            "salt {salt:?}, secret {secret:?}"
         );
     }
 }

@@ -43,7 +43,7 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
                     })?
                 }
             };
-            Ok(Format::pyramid2_with(hashalg, "pyramid.session."))
+            Ok(Format::pyramid2_with(hashalg, PYRAMID_SALT))
         }
         #[cfg(not(feature = "pyramid2"))]
         Some("pyramid2") => Err("SESSION_FORMAT=pyramid2 needs the pyramid2 feature: \
@@ -55,14 +55,22 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
     }
 }
 
-/// The bytes Pyramid signs with for the text `secret`: Latin-1 when every
-/// character has a Latin-1 code, UTF-8 otherwise.
-pub fn pyramid_secret_bytes(secret: &str) -> Vec<u8> {
-    secret
-        .chars()
-        .map(|c| u8::try_from(c).ok())
-        .collect::<Option<Vec<u8>>>()
-        .unwrap_or_else(|| secret.as_bytes().to_vec())
+/// Pyramid's default salt, which the demo keeps.
+const PYRAMID_SALT: &str = "pyramid.session.";
+
+/// The bytes Pyramid keys its HMAC with for the texts `salt` and `secret`:
+/// both in Latin-1 when every character of both has a Latin-1 code
+/// (U+0000 to U+00FF), otherwise both in UTF-8.
+pub fn pyramid_key_bytes(salt: &str, secret: &str) -> (Vec<u8>, Vec<u8>) {
+    let latin1 = |text: &str| {
+        text.chars()
+            .map(|c| u8::try_from(c).ok())
+            .collect::<Option<Vec<u8>>>()
+    };
+    match (latin1(salt), latin1(secret)) {
+        (Some(salt), Some(secret)) => (salt, secret),
+        _ => (salt.as_bytes().to_vec(), secret.as_bytes().to_vec()),
+    }
 }
 
 /// The secret from `SESSION_SECRET` (encoded as Pyramid encodes it, in
@@ -75,7 +83,7 @@ fn secret(var: impl Fn(&str) -> Option<OsString>, format: &Format) -> Result<Vec
             let text = secret
                 .into_string()
                 .map_err(|_| "SESSION_SECRET must be UTF-8 text for Pyramid".to_owned())?;
-            pyramid_secret_bytes(&text)
+            pyramid_key_bytes(PYRAMID_SALT, &text).1
         };
         if secret.len() < MIN_SECRET_LEN {
             return Err(format!(

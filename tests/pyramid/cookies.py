@@ -14,13 +14,14 @@ Jobs:
     CSRF token. Result: ``{"cookie": value, "csrf_token": token or null}``.
 
 ``{"op": "read", "secret", "hashalg", "salt", "cookie": value,
-   "csrf_token": token or null, "pop_flash": [queue, ...]}``
+   "csrf_token": token or null, "pop_flash": [queue, ...], "touch": bool}``
     The session Pyramid reads from ``cookie``. Result: ``{"new": bool,
     "state": {...}, "created": float, "accessed": float, "csrf_ok": bool
     or null, "flash": {queue: [messages]}, "cookie": value or null}``:
     ``state`` is the session before the flash queues were popped,
     ``csrf_ok`` whether Pyramid's ``check_csrf_token`` accepts
-    ``csrf_token`` and ``cookie`` the value Pyramid writes back.
+    ``csrf_token`` and ``cookie`` the value Pyramid writes back (``touch``
+    calls ``session.changed()``, so that Pyramid always writes it).
 """
 
 import json
@@ -78,6 +79,8 @@ def read(job):
             result["csrf_ok"] = check_csrf_token(request, raises=False)
         for queue in job.get("pop_flash", []):
             result["flash"][queue] = session.pop_flash(queue)
+        if job.get("touch"):
+            session.changed()
         return result
 
     headers = {"Cookie": "session=" + job["cookie"]}
