@@ -31,7 +31,7 @@ use hyper::header::{COOKIE, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tower::util::MapRequestLayer;
-use tower_cookie_session::SessionLayer;
+use tower_cookie_session::{Session, SessionLayer};
 
 const SECRET: &[u8] = b"the load test's secret, at least 32 bytes long";
 const CLIENTS: usize = 64;
@@ -67,6 +67,19 @@ fn memory_kib() -> Option<(u64, u64)> {
             .ok()
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// CPU time this process has used, user and system (Linux only). It
+/// counts what the server and the clients do, whatever else the machine
+/// runs, so it is steadier than a rate on a shared machine.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses: utime and
+    // stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// The count the start page shows.
@@ -200,19 +213,29 @@ async fn many_clients_lose_no_writes() {
     }
 }
 
-/// A page the size of the app's start page, made without a session.
-async fn plain_page() -> Html<String> {
+/// A page the size of the app's start page, showing `visits`.
+fn page(visits: u64) -> Html<String> {
     Html(format!(
-        "<!doctype html><p>You have visited this page <strong>{}</strong> times.</p>{}",
-        1,
+        "<!doctype html><p>You have visited this page <strong>{visits}</strong> times.</p>{}",
         "x".repeat(2900)
     ))
 }
 
-/// Drives `url` with `CLIENTS` keep-alive HTTP/1.1 connections, each
-/// sending back the last session cookie it was given (or `cookie`, for a
-/// route that sets none), for `time`; returns requests per second.
-async fn requests_per_second(addr: &str, cookie: &str, time: Duration) -> f64 {
+async fn plain_page() -> Html<String> {
+    page(1)
+}
+
+/// The same page, with the visit counter kept in the session.
+async fn counter_page(session: Session) -> Html<String> {
+    let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
+    let _ = session.insert("visits", visits);
+    page(visits)
+}
+
+/// Drives `addr` with `CLIENTS` keep-alive HTTP/1.1 connections for
+/// `time`, each sending back the last session cookie it was given (or
+/// `cookie`, where no route sets one); returns the number of requests.
+async fn drive(addr: &str, cookie: &str, time: Duration) -> u64 {
     let until = Instant::now() + time;
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
@@ -248,34 +271,74 @@ async fn requests_per_second(addr: &str, cookie: &str, time: Duration) -> f64 {
     for task in tasks {
         total += task.await.unwrap();
     }
-    total as f64 / time.as_secs_f64()
+    total
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: run it in release mode, see the module docs"]
 async fn throughput_with_and_without_the_layer() {
-    let time = run_time();
-    // The same request in all three: a cookie header of a session's size.
+    const ROUNDS: u32 = 9;
+    let round = run_time() / ROUNDS;
+    // The same request everywhere: a cookie header of a session's size.
     let dummy = format!("session={}", "0".repeat(120));
     // A no-op layer that is not zero-sized, where the session layer goes.
     let noop = MapRequestLayer::new(identity::<Request<Body>> as fn(_) -> _);
-    let without = serve(Router::new().route("/", get(plain_page)).layer(noop)).await;
-    let untouched = serve(
-        Router::new()
-            .route("/", get(plain_page))
-            .layer(SessionLayer::new(SECRET)),
-    )
-    .await;
-    let with = serve(app::app(SECRET)).await;
-
-    for (name, addr) in [
-        ("no session layer (no-op layer)", &without),
-        ("session layer, session untouched", &untouched),
-        ("session layer, counter read and written", &with),
-    ] {
-        // A short warm-up, then the measurement.
-        requests_per_second(addr, &dummy, Duration::from_secs(1)).await;
-        let rps = requests_per_second(addr, &dummy, time).await;
-        println!("{name}: {rps:.0} requests/s ({CLIENTS} connections, {time:?})");
+    let configs = [
+        (
+            "no session layer (a no-op layer in its place)",
+            serve(Router::new().route("/", get(plain_page)).layer(noop)).await,
+        ),
+        (
+            "session layer, session not used",
+            serve(
+                Router::new()
+                    .route("/", get(plain_page))
+                    .layer(SessionLayer::new(SECRET)),
+            )
+            .await,
+        ),
+        (
+            "session layer, counter read and written",
+            serve(
+                Router::new()
+                    .route("/", get(counter_page))
+                    .layer(SessionLayer::new(SECRET)),
+            )
+            .await,
+        ),
+        (
+            "the example app's start page (examples/axum)",
+            serve(app::app(SECRET)).await,
+        ),
+    ];
+    for (_, addr) in &configs {
+        drive(addr, &dummy, Duration::from_millis(500)).await;
+    }
+    // Short rounds, taken in turn, so that a change in the machine's load
+    // weighs on every configuration alike.
+    let mut requests = vec![0u64; configs.len()];
+    let mut cpu = vec![Duration::ZERO; configs.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, addr)) in configs.iter().enumerate() {
+            let before = cpu_time();
+            requests[i] += drive(addr, &dummy, round).await;
+            if let (Some(before), Some(after)) = (before, cpu_time()) {
+                cpu[i] += after - before;
+            }
+        }
+    }
+    let secs = (round * ROUNDS).as_secs_f64();
+    let base_rps = requests[0] as f64 / secs;
+    let base_cpu = cpu[0].as_secs_f64() / requests[0] as f64;
+    println!("{CLIENTS} connections, {secs:.0} s a configuration in {ROUNDS} rounds:");
+    for (i, (name, _)) in configs.iter().enumerate() {
+        let rps = requests[i] as f64 / secs;
+        let cpu_us = cpu[i].as_secs_f64() / requests[i] as f64 * 1e6;
+        println!(
+            "{name}: {rps:.0} requests/s ({:.0}% of the rate without the layer); \
+             {cpu_us:.1} us of CPU a request, client and server ({:+.1} us)",
+            100.0 * rps / base_rps,
+            cpu_us - base_cpu * 1e6,
+        );
     }
 }
