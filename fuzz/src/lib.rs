@@ -44,13 +44,16 @@ pub struct FuzzFormat {
     pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
     /// Decodes a cookie value with the crate's public API into
     /// `(accessed, created, state as raw JSON)`, where the crate has one.
-    pub decode: Option<fn(value: &str, secret: &[u8]) -> Option<SessionJson>>,
+    pub decode: Option<Decode>,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
 }
 
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
 pub type SessionJson = (f64, f64, BTreeMap<String, Box<RawValue>>);
+
+/// Decodes a cookie value signed with a secret, or refuses it.
+pub type Decode = fn(value: &str, secret: &[u8]) -> Option<SessionJson>;
 
 /// The formats under test; a format-selector byte picks one (modulo the
 /// length), so seeds stay valid when formats are added.
