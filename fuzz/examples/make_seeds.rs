@@ -267,46 +267,41 @@ fn op_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn layer_seed(flags: u8, header: &[u8], ops: &[u8]) -> Vec<u8> {
+fn layer_seed(selector: u8, flags: u8, header: &[u8], ops: &[u8]) -> Vec<u8> {
     let len = u16::try_from(header.len()).expect("a short header");
-    [
-        &[DEFAULT_FORMAT, flags][..],
-        &len.to_be_bytes(),
-        header,
-        ops,
-    ]
-    .concat()
+    [&[selector, flags][..], &len.to_be_bytes(), header, ops].concat()
 }
 
 fn layer_ops_seeds() -> Seeds {
     let mut seeds = Seeds::new("layer_ops");
-    let mut headers = vec![
-        ("no-cookie".to_owned(), String::new()),
-        ("junk".to_owned(), "session=junk; other=1".to_owned()),
-    ];
-    for (name, state) in states() {
-        headers.push((
-            format!("crate-{name}"),
-            format!("session={}", session_value(&state, SECRET)),
-        ));
-    }
-    headers.push((
-        "crate-fallback".to_owned(),
-        format!(
-            "session={}",
-            session_value(&json!({"user": "ada"}), OLD_SECRET)
-        ),
-    ));
-    for (name, _, bytes) in python_vectors() {
-        if name.starts_with("python-sessions-") {
-            headers.push((name, format!("session={}", sign_default(SECRET, &bytes))));
+    for (selector, prefix, format) in formats() {
+        let cookie =
+            |secret: &[u8], payload: &[u8]| format!("session={}", (format.sign)(secret, payload));
+        let mut headers = vec![
+            ("no-cookie".to_owned(), String::new()),
+            ("junk".to_owned(), "session=junk; other=1".to_owned()),
+        ];
+        for (name, state) in states() {
+            headers.push((format!("crate-{name}"), cookie(SECRET, &payload(&state))));
         }
-    }
-    for (i, (name, header)) in headers.iter().enumerate() {
-        // No timeout, and cookie_on_exception on or off by turns.
-        let flags = if i % 2 == 0 { 0b10 } else { 0b00 };
-        let ops = op_bytes(i as u64 + 1, 160);
-        seeds.add(name.clone(), layer_seed(flags, header.as_bytes(), &ops));
+        headers.push((
+            "crate-fallback".to_owned(),
+            cookie(OLD_SECRET, &payload(&json!({"user": "ada"}))),
+        ));
+        for (name, _, bytes) in python_vectors() {
+            if name.starts_with("python-sessions-") {
+                headers.push((name, cookie(SECRET, &bytes)));
+            }
+        }
+        for (i, (name, header)) in headers.iter().enumerate() {
+            // No timeout, and cookie_on_exception on or off by turns.
+            let flags = if i % 2 == 0 { 0b10 } else { 0b00 };
+            let ops = op_bytes(i as u64 + 1, 160);
+            seeds.add(
+                format!("{prefix}{name}"),
+                layer_seed(selector, flags, header.as_bytes(), &ops),
+            );
+        }
     }
     seeds
 }
