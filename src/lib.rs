@@ -109,12 +109,16 @@
 //! [tower]: https://docs.rs/tower
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Cookies are attacker-controlled: nothing on the request path may panic.
+// The few deliberate panics (bad configuration, a failed OS random source)
+// each carry an `allow` with its reason; see SECURITY.md.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic
 )]
+// In unit tests a panic is a failed test, not a crashed server.
 #![cfg_attr(
     test,
     allow(

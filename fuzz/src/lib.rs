@@ -1,0 +1,287 @@
+//! What the fuzz targets share: the wire formats under test, a one-request
+//! driver for a `SessionLayer` around a plain handler, and a browser's
+//! cookie jar for the session cookie.
+//!
+//! Every target takes its wire format from one input byte through
+//! [`format`], so a new format is one more entry in [`FORMATS`].
+
+use std::{
+    collections::BTreeMap,
+    convert::Infallible,
+    future::{Future, Ready, ready},
+    pin::pin,
+    task::{Context, Poll, Waker},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use cookie::Cookie;
+use hmac::{Hmac, Mac};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use serde_json::value::RawValue;
+use sha1::Sha1;
+use tower_layer::Layer;
+use tower_service::Service;
+
+pub use tower_cookie_session::{MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
+
+/// The secret the layer signs with.
+pub const SECRET: &[u8] = b"tower-cookie-session fuzzing secret, primary";
+/// A fallback secret the layer still accepts (key rotation).
+pub const OLD_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, previous";
+/// A secret the layer does not know.
+pub const OTHER_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, unknown";
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "session";
+
+/// A wire format, as the targets see it.
+pub struct FuzzFormat {
+    pub name: &'static str,
+    /// Puts the format on a layer.
+    pub configure: fn(SessionLayer) -> SessionLayer,
+    /// Signs raw payload bytes as a cookie value of this format, so that a
+    /// target can reach the payload parser behind a valid signature.
+    pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
+    /// Decodes a cookie value with the crate's public API into
+    /// `(accessed, created, state as raw JSON)`, where the crate has one.
+    pub decode: Option<Decode>,
+    /// Length of the cookie value for a payload of `n` bytes.
+    pub value_len: fn(n: usize) -> usize,
+}
+
+/// A session as decoded from a cookie: timestamps and each value's JSON text.
+pub type SessionJson = (f64, f64, BTreeMap<String, Box<RawValue>>);
+
+/// Decodes a cookie value signed with a secret, or refuses it.
+pub type Decode = fn(value: &str, secret: &[u8]) -> Option<SessionJson>;
+
+/// The formats under test; a format-selector byte picks one (modulo the
+/// length), so seeds stay valid when formats are added.
+pub const FORMATS: &[FuzzFormat] = &[FuzzFormat {
+    name: "default",
+    configure: |layer| layer,
+    sign: sign_default,
+    decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
+    value_len: |n| 40 + n.div_ceil(3) * 4,
+}];
+
+/// The format chosen by `selector`.
+pub fn format(selector: u8) -> &'static FuzzFormat {
+    &FORMATS[usize::from(selector) % FORMATS.len()]
+}
+
+/// The default format, written here from its definition rather than with
+/// the crate: `hex_lower(HMAC-SHA1(secret, payload)) || base64(payload)`.
+pub fn sign_default(secret: &[u8], payload: &[u8]) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(payload);
+    let mut value: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    value.push_str(&STANDARD.encode(payload));
+    value
+}
+
+/// The layer under test: `format`, the secret with one fallback, and either
+/// the default timeouts or none (so that old seed cookies still verify
+/// and reach the session).
+pub fn layer(format: &FuzzFormat, timeout: bool, cookie_on_exception: bool) -> SessionLayer {
+    let mut layer = (format.configure)(SessionLayer::new(SECRET))
+        .fallback_secrets([OLD_SECRET])
+        .cookie_on_exception(cookie_on_exception);
+    if !timeout {
+        layer = layer.timeout(None);
+    }
+    layer
+        .validate()
+        .expect("the fuzzing configuration is valid");
+    layer
+}
+
+/// A service that hands the request's session to `F` and answers with the
+/// status `F` returns.
+pub struct Handler<F>(pub F);
+
+impl<F: FnMut(&Session) -> StatusCode> Service<Request<()>> for Handler<F> {
+    type Response = Response<()>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<()>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<()>) -> Self::Future {
+        let session = req
+            .extensions()
+            .get::<Session>()
+            .expect("the layer puts a Session into every request")
+            .clone();
+        let status = (self.0)(&session);
+        let mut response = Response::new(());
+        *response.status_mut() = status;
+        ready(Ok(response))
+    }
+}
+
+/// Runs `future` to completion on this thread. Nothing in the layer waits
+/// on anything, so the first poll must finish it.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the session layer's future waited on nothing"),
+    }
+}
+
+/// Sends one request with `cookie_lines` as its `Cookie` header lines
+/// through `layer` around `handler`.
+pub fn request(
+    layer: &SessionLayer,
+    cookie_lines: &[HeaderValue],
+    handler: impl FnMut(&Session) -> StatusCode,
+) -> Response<()> {
+    let mut service = layer.layer(Handler(handler));
+    let mut req = Request::new(());
+    for line in cookie_lines {
+        req.headers_mut().append(header::COOKIE, line.clone());
+    }
+    match block_on(service.call(req)) {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The `Cookie` header lines in `bytes`, one per `\n`; lines that are not
+/// valid header values (an HTTP stack would refuse them) are dropped.
+pub fn header_lines(bytes: &[u8]) -> Vec<HeaderValue> {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| HeaderValue::from_bytes(line).ok())
+        .collect()
+}
+
+/// Each key of `session` with its value's JSON text, as stored.
+pub fn snapshot(session: &Session) -> BTreeMap<String, String> {
+    session
+        .keys()
+        .into_iter()
+        .map(|key| {
+            let raw: Box<RawValue> = session
+                .get(&key)
+                .expect("any stored value reads as raw JSON")
+                .expect("a listed key has a value");
+            (key, raw.get().to_owned())
+        })
+        .collect()
+}
+
+/// What a response did to the session cookie.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    Nothing,
+    Value(String),
+    Removed,
+}
+
+/// Checks what every response that used the session must satisfy, and
+/// returns what it wrote: `Vary: Cookie`, at most one `Set-Cookie`, of our
+/// name, never over [`MAX_COOKIE_VALUE_LEN`].
+pub fn check_response(response: &Response<()>) -> Written {
+    let headers = response.headers();
+    assert!(
+        headers
+            .get_all(header::VARY)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"cookie")),
+        "a response that used the session has Vary: Cookie"
+    );
+    let mut set_cookies = headers.get_all(header::SET_COOKIE).iter();
+    let Some(line) = set_cookies.next() else {
+        return Written::Nothing;
+    };
+    assert!(set_cookies.next().is_none(), "one Set-Cookie at most");
+    let cookie =
+        Cookie::parse(line.to_str().expect("Set-Cookie is ASCII")).expect("Set-Cookie parses");
+    assert_eq!(cookie.name(), COOKIE_NAME);
+    assert!(
+        cookie.value().len() <= MAX_COOKIE_VALUE_LEN,
+        "cookie value of {} bytes, over the limit",
+        cookie.value().len()
+    );
+    if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
+        assert!(
+            cookie.value().is_empty(),
+            "a removal cookie carries no value"
+        );
+        Written::Removed
+    } else {
+        Written::Value(cookie.value().to_owned())
+    }
+}
+
+/// A browser's cookie jar as far as the session cookie goes: after the
+/// first `Set-Cookie`, our cookie is the only one it sends.
+pub struct Jar {
+    pub lines: Vec<HeaderValue>,
+}
+
+impl Jar {
+    pub fn new(lines: Vec<HeaderValue>) -> Self {
+        Self { lines }
+    }
+
+    pub fn store(&mut self, written: &Written) {
+        match written {
+            Written::Nothing => {}
+            Written::Removed => self.lines.clear(),
+            Written::Value(value) => {
+                self.lines = vec![
+                    HeaderValue::try_from(format!("{COOKIE_NAME}={value}"))
+                        .expect("the layer writes header-safe values"),
+                ];
+            }
+        }
+    }
+}
+
+/// Length of the payload `[now,created,{state}]` the layer writes for
+/// `state` (values as their JSON text, written verbatim).
+pub fn payload_len(now: u64, created: u64, state: &BTreeMap<String, String>) -> usize {
+    let raw: BTreeMap<&str, &RawValue> = state
+        .iter()
+        .map(|(k, v)| {
+            let v: &RawValue = serde_json::from_str(v).expect("stored values are JSON");
+            (k.as_str(), v)
+        })
+        .collect();
+    serde_json::to_vec(&(now, created, raw))
+        .expect("JSON to memory")
+        .len()
+}
+
+/// Whether the layer can write `state` as a cookie of `format` within the
+/// size limit.
+pub fn fits(format: &FuzzFormat, session: &Session, state: &BTreeMap<String, String>) -> bool {
+    let created = unix_secs(session.created());
+    (format.value_len)(payload_len(unix_now(), created, state)) <= MAX_COOKIE_VALUE_LEN
+}
+
+/// Unix seconds now, as the layer writes them.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs()
+}
+
+/// Whole Unix seconds of `time`, as the layer writes them.
+pub fn unix_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,485 @@
+//! Properties of the layer, checked with generated inputs: every request
+//! goes through a real `SessionLayer` around a handler, and every
+//! `Set-Cookie` is fed back the way a browser does.
+//!
+//! - any JSON state round-trips unchanged;
+//! - a changed, truncated or extended cookie value is refused, unless it
+//!   only spells the same signature and payload another way (hex digits in
+//!   either case, base64 padding left off in whole or in part): then it is
+//!   the same session;
+//! - a value signed with any other secret is refused; with that secret as a
+//!   fallback it is accepted and re-signed with the primary;
+//! - any sequence of dict and flash operations, over several requests,
+//!   leaves what a `BTreeMap` driven by the same calls holds.
+
+use std::{
+    collections::BTreeMap,
+    convert::Infallible,
+    future::Future,
+    pin::pin,
+    task::{Context, Poll, Waker},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
+use cookie::Cookie;
+use http::{HeaderValue, Request, Response, header};
+use proptest::prelude::*;
+use serde_json::{Value, value::RawValue};
+use tower::{Layer, ServiceExt, service_fn};
+use tower_cookie_session::{
+    MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize, signed_serialize,
+};
+
+const SECRET: &[u8] = b"the property tests' primary secret, 32+ bytes";
+
+/// Runs a future that never waits: the layer around a plain handler
+/// finishes on its first poll.
+fn block_on<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the layer waited on nothing"),
+    }
+}
+
+/// Sends one request carrying `cookie` (a whole `Cookie` header) through
+/// `layer` around `handler`.
+fn send<R>(
+    layer: &SessionLayer,
+    cookie: Option<&[u8]>,
+    handler: impl FnOnce(&Session) -> R,
+) -> (R, Response<()>) {
+    let mut handler = Some(handler);
+    let mut out = None;
+    let service = layer.layer(service_fn(|req: Request<()>| {
+        let session = req.extensions().get::<Session>().unwrap().clone();
+        out = handler.take().map(|handler| handler(&session));
+        async { Ok::<_, Infallible>(Response::new(())) }
+    }));
+    let mut req = Request::new(());
+    if let Some(cookie) = cookie {
+        req.headers_mut()
+            .insert(header::COOKIE, HeaderValue::from_bytes(cookie).unwrap());
+    }
+    let response = block_on(service.oneshot(req)).unwrap();
+    (out.unwrap(), response)
+}
+
+/// What a response did to the session cookie.
+#[derive(Debug, PartialEq)]
+enum Written {
+    Nothing,
+    Value(String),
+    Removed,
+}
+
+fn written(response: &Response<()>) -> Written {
+    let mut lines = response.headers().get_all(header::SET_COOKIE).iter();
+    let Some(line) = lines.next() else {
+        return Written::Nothing;
+    };
+    assert!(lines.next().is_none(), "one Set-Cookie at most");
+    let cookie = Cookie::parse(line.to_str().unwrap()).unwrap();
+    assert_eq!(cookie.name(), "session");
+    assert!(cookie.value().len() <= MAX_COOKIE_VALUE_LEN);
+    if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
+        Written::Removed
+    } else {
+        Written::Value(cookie.value().to_owned())
+    }
+}
+
+/// A browser's cookie jar, for the session cookie only.
+#[derive(Default)]
+struct Browser {
+    value: Option<String>,
+}
+
+impl Browser {
+    fn send<R>(&mut self, layer: &SessionLayer, handler: impl FnOnce(&Session) -> R) -> R {
+        let header = self.value.as_ref().map(|v| format!("session={v}"));
+        let (out, response) = send(layer, header.as_deref().map(str::as_bytes), handler);
+        match written(&response) {
+            Written::Nothing => {}
+            Written::Value(v) => self.value = Some(v),
+            Written::Removed => self.value = None,
+        }
+        out
+    }
+}
+
+/// Everything in the session, as `Value`s.
+fn contents(session: &Session) -> BTreeMap<String, Value> {
+    session
+        .keys()
+        .into_iter()
+        .map(|k| {
+            let v = session.get::<Value>(&k).unwrap().unwrap();
+            (k, v)
+        })
+        .collect()
+}
+
+/// `(is_new, contents)` of the session a request with `cookie` sees.
+fn seen(layer: &SessionLayer, cookie: &[u8]) -> (bool, BTreeMap<String, Value>) {
+    send(layer, Some(cookie), |s| (s.is_new(), contents(s))).0
+}
+
+/// A real cookie: what the layer writes for a new session holding `state`.
+fn cookie_for(layer: &SessionLayer, state: &BTreeMap<String, Value>) -> String {
+    let (_, response) = send(layer, None, |s| {
+        // Used, so written even when empty.
+        assert!(s.is_new());
+        for (k, v) in state {
+            s.insert(k.clone(), v).unwrap();
+        }
+    });
+    match written(&response) {
+        Written::Value(v) => v,
+        other => panic!("a new session is written, not {other:?}"),
+    }
+}
+
+/// `state` as the session gives it back: each value is stored as its JSON
+/// text, byte for byte, and read with serde_json, whose default float
+/// parsing may be one ulp off the value that was written.
+fn as_read(state: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    state
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::from_str(&v.to_string()).unwrap()))
+        .collect()
+}
+
+/// The first keys of `state` that fit comfortably in a cookie.
+fn within_limit(state: BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    let mut kept = BTreeMap::new();
+    for (k, v) in state {
+        kept.insert(k.clone(), v);
+        if serde_json::to_string(&kept).unwrap().len() > 2500 {
+            kept.remove(&k);
+            break;
+        }
+    }
+    kept
+}
+
+/// Any JSON value: strings with any Unicode, integers, floats, nesting.
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinities", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A small session state.
+fn state() -> impl Strategy<Value = BTreeMap<String, Value>> {
+    prop::collection::btree_map(".{0,10}", json(), 0..5)
+}
+
+/// The signature and payload bytes a cookie value stands for, decoded by
+/// the format's definition and nothing more lenient: 40 hex digits of
+/// either case, then standard base64 whose padding may be left off in
+/// whole or in part (as the crate reads it), with no stray bits.
+fn meaning(value: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (hex, b64) = (value.get(..40)?, value.get(40..)?);
+    let signature = (0..40)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let unpadded = b64.trim_end_matches('=');
+    let padding = b64.len() - unpadded.len();
+    if padding > (4 - unpadded.len() % 4) % 4 {
+        return None;
+    }
+    Some((signature, STANDARD_NO_PAD.decode(unpadded).ok()?))
+}
+
+/// The session cookie's value as the server reads it from a header: the
+/// first cookie of that name, surrounding quotes removed, bytes that are
+/// not UTF-8 replaced.
+fn value_in_header(header: &[u8]) -> Option<String> {
+    let header = String::from_utf8_lossy(header);
+    Cookie::split_parse(header.as_ref())
+        .flatten()
+        .find(|c| c.name() == "session")
+        .map(|c| c.value_trimmed().to_owned())
+}
+
+/// A change to a cookie value, as bytes.
+#[derive(Debug, Clone)]
+enum Tamper {
+    FlipBit { index: usize, bit: u8 },
+    SetByte { index: usize, byte: u8 },
+    Truncate { len: usize },
+    Extend { tail: Vec<u8> },
+}
+
+impl Tamper {
+    fn apply(&self, value: &[u8]) -> Vec<u8> {
+        let mut out = value.to_vec();
+        match self {
+            Tamper::FlipBit { index, bit } => out[index % value.len()] ^= 1 << (bit % 8),
+            Tamper::SetByte { index, byte } => out[index % value.len()] = *byte,
+            Tamper::Truncate { len } => out.truncate(len % value.len()),
+            Tamper::Extend { tail } => out.extend_from_slice(tail),
+        }
+        out
+    }
+}
+
+fn tamper() -> impl Strategy<Value = Tamper> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(index, bit)| Tamper::FlipBit { index, bit }),
+        (any::<usize>(), any::<u8>()).prop_map(|(index, byte)| Tamper::SetByte { index, byte }),
+        any::<usize>().prop_map(|len| Tamper::Truncate { len }),
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 1..6),
+            // Characters a value may already contain.
+            "[A-Za-z0-9+/=]{1,6}".prop_map(String::into_bytes),
+        ]
+        .prop_map(|tail| Tamper::Extend { tail }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_json_state_round_trips_unchanged(state in state()) {
+        let layer = SessionLayer::new(SECRET);
+        let mut browser = Browser::default();
+        let fits = browser.send(&layer, |s| {
+            state.iter().all(|(k, v)| match s.insert(k.as_str(), v) {
+                Ok(()) => true,
+                Err(SessionError::TooLarge { .. }) => false,
+                Err(e) => panic!("{e}"),
+            })
+        });
+        prop_assume!(fits, "the state is over the size limit");
+        let (seen, raw) = browser.send(&layer, |s| {
+            let raw: BTreeMap<String, String> = s
+                .keys()
+                .into_iter()
+                .map(|k| {
+                    let raw: Box<RawValue> = s.get(&k).unwrap().unwrap();
+                    (k, raw.get().to_owned())
+                })
+                .collect();
+            (contents(s), raw)
+        });
+        // The JSON text comes back byte for byte...
+        let written: BTreeMap<String, String> = state
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
+            .collect();
+        prop_assert_eq!(raw, written);
+        // ...so the values are the originals.
+        prop_assert_eq!(seen, as_read(&state));
+    }
+}
+
+proptest! {
+    // About one change in ten makes bytes no HTTP stack would send; those
+    // cases are discarded.
+    #![proptest_config(ProptestConfig {
+        cases: 1024,
+        max_global_rejects: 4096,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_tampered_value_is_refused(state in state(), tamper in tamper()) {
+        let layer = SessionLayer::new(SECRET);
+        let original = within_limit(state);
+        let value = cookie_for(&layer, &original);
+        let tampered = [b"session=".as_slice(), &tamper.apply(value.as_bytes())].concat();
+        // A header an HTTP stack would not carry cannot reach the layer.
+        prop_assume!(HeaderValue::from_bytes(&tampered).is_ok());
+        let (new, seen) = seen(&layer, &tampered);
+        let same_meaning = value_in_header(&tampered)
+            .and_then(|v| meaning(&v))
+            .is_some_and(|m| Some(m) == meaning(&value));
+        if !same_meaning {
+            prop_assert!(
+                new && seen.is_empty(),
+                "accepted after {:?}: {:?} from {:?}",
+                tamper,
+                String::from_utf8_lossy(&tampered),
+                value
+            );
+        } else {
+            // Another spelling of the very same bytes: the same session.
+            prop_assert!(!new);
+            prop_assert_eq!(seen, as_read(&original));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn a_value_signed_with_another_secret_is_refused_unless_a_fallback(
+        other in prop::collection::vec(any::<u8>(), 0..80),
+        state in state(),
+    ) {
+        prop_assume!(other != SECRET);
+        let small = within_limit(state);
+        // An attacker may sign with a key of any length.
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let value = signed_serialize(&(now, now, &small), &other).unwrap();
+        let header = format!("session={value}");
+
+        let (new, seen_state) = seen(&SessionLayer::new(SECRET), header.as_bytes());
+        prop_assert!(new && seen_state.is_empty(), "accepted a foreign signature");
+
+        // A fallback secret needs 32 bytes, as the primary does.
+        if other.len() < 32 {
+            return Ok(());
+        }
+
+        let rotating = SessionLayer::new(SECRET).fallback_secrets([&other]);
+        let ((new, seen_state), response) =
+            send(&rotating, Some(header.as_bytes()), |s| (s.is_new(), contents(s)));
+        prop_assert!(!new);
+        prop_assert_eq!(seen_state, as_read(&small));
+        let Written::Value(resigned) = written(&response) else {
+            panic!("a fallback-signed session is written again");
+        };
+        let (_, _, state): (u64, u64, BTreeMap<String, Value>) =
+            signed_deserialize(&resigned, SECRET).expect("re-signed with the primary secret");
+        prop_assert_eq!(state, as_read(&small));
+        prop_assert!(signed_deserialize::<Value>(&resigned, &other).is_err());
+    }
+}
+
+/// A short key, mostly from a few names so that operations meet.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(vec!["a", "b", "c", ""]).prop_map(str::to_owned),
+        1 => ".{0,6}",
+    ]
+}
+
+fn small_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i32>().prop_map(Value::from),
+        ".{0,8}".prop_map(Value::String),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(String, Value),
+    Remove(String),
+    Clear,
+    Invalidate,
+    Flash(String, Value),
+    PopFlash(String),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let queue = prop::sample::select(vec!["", "info", "a"]).prop_map(str::to_owned);
+    prop_oneof![
+        4 => (key(), small_value()).prop_map(|(k, v)| Op::Insert(k, v)),
+        2 => key().prop_map(Op::Remove),
+        1 => Just(Op::Clear),
+        1 => Just(Op::Invalidate),
+        2 => (queue.clone(), small_value()).prop_map(|(q, m)| Op::Flash(q, m)),
+        2 => queue.prop_map(Op::PopFlash),
+    ]
+}
+
+/// Runs `op` on the session and on the model, checking that both answer
+/// the same.
+fn apply(session: &Session, model: &mut BTreeMap<String, Value>, op: &Op) {
+    match op {
+        Op::Insert(k, v) => {
+            session.insert(k.as_str(), v).unwrap();
+            model.insert(k.clone(), v.clone());
+        }
+        Op::Remove(k) => assert_eq!(session.remove::<Value>(k).unwrap(), model.remove(k)),
+        Op::Clear => {
+            session.clear();
+            model.clear();
+        }
+        Op::Invalidate => {
+            session.invalidate();
+            model.clear();
+        }
+        Op::Flash(queue, message) => {
+            let key = format!("_f_{queue}");
+            let result = session.flash_to(queue, message, true);
+            match model.get_mut(&key) {
+                Some(Value::Array(messages)) => {
+                    result.unwrap();
+                    messages.push(message.clone());
+                }
+                // Something else was inserted under the flash key.
+                Some(_) => assert!(matches!(result, Err(SessionError::Deserialize(_)))),
+                None => {
+                    result.unwrap();
+                    model.insert(key, Value::Array(vec![message.clone()]));
+                }
+            }
+        }
+        Op::PopFlash(queue) => {
+            let key = format!("_f_{queue}");
+            let result = session.pop_flash::<Value>(queue);
+            match model.get(&key) {
+                Some(Value::Array(messages)) => {
+                    assert_eq!(&result.unwrap(), messages);
+                    model.remove(&key);
+                }
+                Some(_) => assert!(result.is_err()),
+                None => assert!(result.unwrap().is_empty()),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn operations_over_requests_match_a_btreemap(
+        requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
+    ) {
+        let layer = SessionLayer::new(SECRET);
+        let mut browser = Browser::default();
+        let mut model = BTreeMap::new();
+        for ops in &requests {
+            // The first request sees an empty session; every later one
+            // exactly what the one before left.
+            let before = model.clone();
+            let seen = browser.send(&layer, |s| {
+                let seen = contents(s);
+                for op in ops {
+                    apply(s, &mut model, op);
+                }
+                seen
+            });
+            prop_assert_eq!(seen, before);
+        }
+        let seen = browser.send(&layer, contents);
+        prop_assert_eq!(seen, model);
+    }
+}
