@@ -47,6 +47,11 @@ pub struct FuzzFormat {
     pub decode: Option<Decode>,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
+    /// Whether `value_len` is the whole size rule, so that `layer_ops` can
+    /// predict every `TooLarge`. Pyramid 2's rule also counts the longer
+    /// JSON Python would write; `tests/pyramid_interop.rs` checks that rule
+    /// against real Pyramid instead.
+    pub size_modelled: bool,
 }
 
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
@@ -57,17 +62,46 @@ pub type Decode = fn(value: &str, secret: &[u8]) -> Option<SessionJson>;
 
 /// The formats under test; a format-selector byte picks one (modulo the
 /// length), so seeds stay valid when formats are added.
-pub const FORMATS: &[FuzzFormat] = &[FuzzFormat {
-    name: "default",
-    configure: |layer| layer,
-    sign: sign_default,
-    decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
-    value_len: |n| 40 + n.div_ceil(3) * 4,
-}];
+pub const FORMATS: &[FuzzFormat] = &[
+    FuzzFormat {
+        name: "default",
+        configure: |layer| layer,
+        sign: sign_default,
+        decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
+        value_len: |n| 40 + n.div_ceil(3) * 4,
+        size_modelled: true,
+    },
+    FuzzFormat {
+        name: "pyramid2",
+        configure: |layer| layer.format(tower_cookie_session::Format::pyramid2()),
+        sign: sign_pyramid2,
+        decode: None,
+        value_len: |n| (4 * (64 + n)).div_ceil(3),
+        size_modelled: false,
+    },
+];
 
 /// The format chosen by `selector`.
 pub fn format(selector: u8) -> &'static FuzzFormat {
     &FORMATS[usize::from(selector) % FORMATS.len()]
+}
+
+/// The format chosen by `selector` among those whose size rule the model
+/// knows exactly.
+pub fn size_modelled_format(selector: u8) -> &'static FuzzFormat {
+    let modelled: Vec<&'static FuzzFormat> = FORMATS.iter().filter(|f| f.size_modelled).collect();
+    modelled[usize::from(selector) % modelled.len()]
+}
+
+/// Pyramid 2's format, written here from its definition:
+/// `base64url_nopad(HMAC-SHA512("pyramid.session." || secret, payload) || payload)`.
+pub fn sign_pyramid2(secret: &[u8], payload: &[u8]) -> String {
+    let key = [b"pyramid.session.".as_slice(), secret].concat();
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(&key).expect("HMAC takes any key");
+    mac.update(payload);
+    let mut bytes = mac.finalize().into_bytes().to_vec();
+    bytes.extend_from_slice(payload);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The default format, written here from its definition rather than with
