@@ -1,0 +1,46 @@
+//! Runs one case many times and nothing else, for a profiler:
+//!
+//! ```sh
+//! cargo bench --bench profile --no-run
+//! valgrind --tool=callgrind --toggle-collect='profile::requests' \
+//!     target/release/deps/profile-<hash> write/ours 20000
+//! callgrind_annotate --inclusive=yes callgrind.out.<pid>
+//! ```
+//!
+//! With `--toggle-collect`, callgrind counts only the requests, so its
+//! total divided by the count is the instructions per request.
+//! Under a plain `cargo bench` (no case named) it does nothing.
+
+mod common;
+
+use common::{Case, Contender, Scenario};
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with('-'));
+    let Some(id) = args.next() else {
+        println!("profile: name a case to run, e.g. `write/ours 20000`");
+        return;
+    };
+    let count: usize = args.next().map_or(10_000, |n| n.parse().expect("a count"));
+    let (scenario, contender) = id.split_once('/').expect("scenario/contender");
+    let scenario = Scenario::ALL
+        .into_iter()
+        .find(|s| s.name() == scenario)
+        .expect("a known scenario");
+    let contender = Contender::ALL
+        .into_iter()
+        .find(|c| c.name() == contender)
+        .expect("a known contender");
+    let mut case = Case::new(scenario, contender).expect("the case applies");
+    // Fill caches and thread-locals before the profile starts.
+    for _ in 0..10 {
+        std::hint::black_box(case.run());
+    }
+    std::hint::black_box(requests(&mut case, count));
+    case.check();
+}
+
+#[inline(never)]
+fn requests(case: &mut Case, count: usize) -> usize {
+    (0..count).map(|_| std::hint::black_box(case.run())).sum()
+}
