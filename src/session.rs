@@ -6,6 +6,7 @@
 //! future what to write back.
 
 use std::{
+    borrow::Cow,
     fmt,
     sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -171,8 +172,13 @@ impl Session {
         let mut had_cookie = false;
         'headers: for header in self.inner.cookies.iter() {
             // Bytes that are not UTF-8 can only damage other cookies'
-            // values; ours is ASCII, so decode lossily and carry on.
-            let header = String::from_utf8_lossy(header.as_bytes());
+            // values; ours is ASCII, so decode lossily and carry on. The
+            // lossy decoder goes byte by byte; checking first takes the
+            // word-at-a-time path for the usual all-ASCII header.
+            let header = match std::str::from_utf8(header.as_bytes()) {
+                Ok(header) => Cow::Borrowed(header),
+                Err(_) => String::from_utf8_lossy(header.as_bytes()),
+            };
             for cookie in Cookie::split_parse(header.as_ref()).flatten() {
                 if cookie.name() != config.cookie_name {
                     continue;
