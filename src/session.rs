@@ -186,7 +186,7 @@ impl Session {
                 had_cookie = true;
                 // RFC 6265 allows a value in double quotes; WebOb strips them.
                 let decoded = signed::verify(cookie.value_trimmed(), config.macs())
-                    .and_then(|(bytes, index)| Ok((payload::decode(&bytes)?, index)));
+                    .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
                 let (payload, index) = match decoded {
                     Ok(decoded) => decoded,
                     Err(_why) => {
@@ -395,7 +395,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
-        self.with(|data| data.state.keys().cloned().collect())
+        self.with(|data| data.state.keys().map(str::to_owned).collect())
     }
 
     /// How many keys the session holds.
@@ -672,7 +672,7 @@ impl Session {
         // One lock for the look-up and the store, so that clones of the
         // session on other threads cannot each make a different token.
         self.with(|data| {
-            if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(|raw| from_raw::<String>(raw)) {
+            if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(from_raw::<String>) {
                 return token;
             }
             data.new_csrf_token()
@@ -741,22 +741,28 @@ impl Data {
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
     fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
-        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
+        if self
+            .state
+            .get(&key)
+            .is_some_and(|old| same_json(old, raw.get()))
+        {
             return Ok(());
         }
-        let old = self.state.insert(key.clone(), raw);
         let (accessed, created) = self.timestamps();
-        let size = signed::signed_len(payload::encoded_len(accessed, created, &self.state));
+        let size = signed::signed_len(payload::encoded_len_with(
+            accessed,
+            created,
+            &self.state,
+            &key,
+            raw.get(),
+        ));
         if size > MAX_COOKIE_VALUE_LEN {
-            match old {
-                Some(old) => self.state.insert(key, old),
-                None => self.state.remove(&key),
-            };
             return Err(SessionError::TooLarge {
                 size,
                 limit: MAX_COOKIE_VALUE_LEN,
             });
         }
+        self.state.insert(key, raw);
         self.changed = true;
         Ok(())
     }
@@ -775,12 +781,12 @@ impl Data {
 /// Whether two JSON texts hold the same value: equal text, or equal once
 /// parsed (values read from a cookie keep their text, which Python's
 /// `json.dumps` writes with spaces).
-fn same_json(a: &RawValue, b: &RawValue) -> bool {
-    a.get() == b.get()
+fn same_json(a: &str, b: &str) -> bool {
+    a == b
         || matches!(
             (
-                serde_json::from_str::<serde_json::Value>(a.get()),
-                serde_json::from_str::<serde_json::Value>(b.get()),
+                serde_json::from_str::<serde_json::Value>(a),
+                serde_json::from_str::<serde_json::Value>(b),
             ),
             (Ok(a), Ok(b)) if a == b
         )
@@ -794,8 +800,8 @@ fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, SessionErro
     serde_json::value::to_raw_value(value).map_err(SessionError::Serialize)
 }
 
-fn from_raw<T: DeserializeOwned>(raw: &RawValue) -> Result<T, SessionError> {
-    serde_json::from_str(raw.get()).map_err(SessionError::Deserialize)
+fn from_raw<T: DeserializeOwned>(raw: &str) -> Result<T, SessionError> {
+    serde_json::from_str(raw).map_err(SessionError::Deserialize)
 }
 
 fn string_raw(s: &str) -> Box<RawValue> {
@@ -933,7 +939,7 @@ mod tests {
             .unwrap();
         s.flash_to("info", 7, true).unwrap();
         assert_eq!(s.keys(), ["_f_info"]);
-        let raw = s.with(|d| d.state["_f_info"].get().to_owned());
+        let raw = s.with(|d| d.state.get("_f_info").unwrap().to_owned());
         assert_eq!(raw, r#"[{"level":2,"text":"hi"},7]"#);
         let popped: Vec<serde_json::Value> = s.pop_flash("info").unwrap();
         assert_eq!(popped.len(), 2);
