@@ -15,7 +15,6 @@ use std::{
 use cookie::Cookie;
 use http::HeaderValue;
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::value::RawValue;
 
 use crate::{
     codec::{
@@ -740,12 +739,8 @@ impl Data {
     }
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
-    fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
-        if self
-            .state
-            .get(&key)
-            .is_some_and(|old| same_json(old, raw.get()))
-        {
+    fn set(&mut self, key: String, raw: String) -> Result<(), SessionError> {
+        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
             return Ok(());
         }
         let (accessed, created) = self.timestamps();
@@ -754,7 +749,7 @@ impl Data {
             created,
             &self.state,
             &key,
-            raw.get(),
+            &raw,
         ));
         if size > MAX_COOKIE_VALUE_LEN {
             return Err(SessionError::TooLarge {
@@ -796,20 +791,18 @@ fn flash_key(queue: &str) -> String {
     [FLASH_PREFIX, queue].concat()
 }
 
-fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, SessionError> {
-    serde_json::value::to_raw_value(value).map_err(SessionError::Serialize)
+/// `value` as JSON text.
+fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<String, SessionError> {
+    serde_json::to_string(value).map_err(SessionError::Serialize)
 }
 
 fn from_raw<T: DeserializeOwned>(raw: &str) -> Result<T, SessionError> {
     serde_json::from_str(raw).map_err(SessionError::Deserialize)
 }
 
-fn string_raw(s: &str) -> Box<RawValue> {
-    // A hex string is valid JSON once quoted; nothing needs escaping.
-    match RawValue::from_string(format!("\"{s}\"")) {
-        Ok(raw) => raw,
-        Err(_) => unreachable!("a quoted hex string is JSON"),
-    }
+/// A hex string as JSON: quoted, with nothing to escape.
+fn string_raw(s: &str) -> String {
+    format!("\"{s}\"")
 }
 
 fn random_hex_token() -> String {

@@ -6,11 +6,7 @@
 //! keys and values are spans of it, so reading a cookie allocates the
 //! index, not a string per key and value.
 
-use std::{
-    borrow::Cow,
-    fmt,
-    io::{self, Write as _},
-};
+use std::{borrow::Cow, fmt, io};
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -46,7 +42,7 @@ enum Text {
         start: usize,
         end: usize,
     },
-    Owned(Box<str>),
+    Owned(String),
 }
 
 impl Text {
@@ -81,9 +77,9 @@ impl State {
         self.find(key).is_ok()
     }
 
-    /// Stores `value` under `key`, replacing any earlier value.
-    pub(crate) fn insert(&mut self, key: String, value: Box<RawValue>) {
-        let value = Text::Owned(value.into());
+    /// Stores `value`, JSON text, under `key`, replacing any earlier value.
+    pub(crate) fn insert(&mut self, key: String, value: String) {
+        let value = Text::Owned(value);
         match self.find(&key) {
             Ok(index) => {
                 if let Some(entry) = self.entries.get_mut(index) {
@@ -93,7 +89,7 @@ impl State {
             Err(index) => self.entries.insert(
                 index,
                 Entry {
-                    key: Text::Owned(key.into_boxed_str()),
+                    key: Text::Owned(key),
                     value,
                 },
             ),
@@ -254,7 +250,7 @@ impl StateSeed {
                 end: start + b.len(),
             };
         }
-        Text::Owned(s.into_owned().into_boxed_str())
+        Text::Owned(s.into_owned())
     }
 }
 
@@ -321,7 +317,11 @@ impl<'de> Visitor<'de> for KeySeed {
 pub(crate) fn encode_into(accessed: u64, created: u64, state: &State, out: &mut Vec<u8>) {
     out.reserve(encoded_len(accessed, created, state));
     // Writing to a Vec cannot fail, and every value is already valid JSON.
-    let _ = write!(out, "[{accessed},{created},{{");
+    out.push(b'[');
+    let _ = serde_json::to_writer(&mut *out, &accessed);
+    out.push(b',');
+    let _ = serde_json::to_writer(&mut *out, &created);
+    out.extend_from_slice(b",{");
     for (i, entry) in state.entries.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -420,8 +420,8 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).unwrap()
+    fn raw(json: &str) -> String {
+        json.to_owned()
     }
 
     #[test]
@@ -448,7 +448,7 @@ mod tests {
             for (key, value) in [("new\"key", "[1,2]"), ("a", "\"x\""), ("ü", "{}")] {
                 let size = encoded_len_with(10, 5, &s, key, value);
                 s.insert(key.to_owned(), raw(value));
-                map.insert(key.to_owned(), raw(value));
+                map.insert(key.to_owned(), RawValue::from_string(raw(value)).unwrap());
                 let written = encode(&s);
                 assert_eq!(written, serde_json::to_string(&(10, 5, &map)).unwrap());
                 assert_eq!(size, written.len(), "{json} + {key}");
