@@ -148,18 +148,20 @@ pub(crate) fn decode(bytes: impl Into<Vec<u8>>) -> Result<Payload, DecodeError> 
         start: bytes.as_ptr().addr(),
         len: bytes.len(),
     };
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let (accessed, created, mut entries) = seed
-        .deserialize(&mut de)
-        // As `from_slice` does: nothing but whitespace may follow.
-        .and_then(|parsed| de.end().map(|()| parsed))
-        .map_err(|e| {
-            if e.is_data() {
-                DecodeError::WrongShape
-            } else {
-                DecodeError::InvalidJson
-            }
-        })?;
+    // Checking the whole payload once spares serde_json checking each
+    // string and value as it goes. Bytes that are not UTF-8 are parsed
+    // as bytes, so that the refusal is the one serde_json gives.
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => seed.parse(serde_json::Deserializer::from_str(text)),
+        Err(_) => seed.parse(serde_json::Deserializer::from_slice(&bytes)),
+    };
+    let (accessed, created, mut entries) = parsed.map_err(|e| {
+        if e.is_data() {
+            DecodeError::WrongShape
+        } else {
+            DecodeError::InvalidJson
+        }
+    })?;
     let timestamp = |n: serde_json::Number| {
         n.as_f64()
             .filter(|t| (0.0..=MAX_TIMESTAMP).contains(t))
@@ -167,8 +169,7 @@ pub(crate) fn decode(bytes: impl Into<Vec<u8>>) -> Result<Payload, DecodeError> 
     };
     let accessed = timestamp(accessed)?;
     let created = timestamp(created)?;
-    // Every string in it was checked as it was parsed; the rest is JSON
-    // punctuation and numbers.
+    // Checked above; a payload that is not UTF-8 never parses.
     let text = String::from_utf8(bytes).map_err(|_| DecodeError::InvalidJson)?;
     sort_last_wins(&text, &mut entries);
     Ok(Payload {
@@ -204,6 +205,19 @@ fn sort_last_wins(text: &str, entries: &mut Vec<Entry>) {
 struct PayloadSeed {
     start: usize,
     len: usize,
+}
+
+impl PayloadSeed {
+    /// Parses the whole input, as `from_slice` and `from_str` do: nothing
+    /// but whitespace may follow the payload.
+    fn parse<'de, R: serde_json::de::Read<'de>>(
+        self,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<<Self as DeserializeSeed<'de>>::Value, serde_json::Error> {
+        let parsed = self.deserialize(&mut de)?;
+        de.end()?;
+        Ok(parsed)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for PayloadSeed {
