@@ -740,7 +740,8 @@ impl Data {
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
     fn set(&mut self, key: String, raw: String) -> Result<(), SessionError> {
-        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
+        let old = self.state.get(&key);
+        if old.is_some_and(|old| same_json(old, &raw)) {
             return Ok(());
         }
         let (accessed, created) = self.timestamps();
@@ -749,6 +750,7 @@ impl Data {
             created,
             &self.state,
             &key,
+            old,
             &raw,
         ));
         if size > MAX_COOKIE_VALUE_LEN {

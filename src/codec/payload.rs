@@ -376,16 +376,17 @@ pub(crate) fn encoded_len(accessed: u64, created: u64, state: &State) -> usize {
 }
 
 /// Length of what [`encode_into`] would write once `value` is stored under
-/// `key`.
+/// `key`, which now holds `old` (`state.get(key)`).
 pub(crate) fn encoded_len_with(
     accessed: u64,
     created: u64,
     state: &State,
     key: &str,
+    old: Option<&str>,
     value: &str,
 ) -> usize {
     let len = encoded_len(accessed, created, state);
-    match state.get(key) {
+    match old {
         Some(old) => len - old.len() + value.len(),
         None => {
             let comma = usize::from(!state.is_empty());
@@ -395,6 +396,9 @@ pub(crate) fn encoded_len_with(
 }
 
 fn key_len(key: &str, verbatim: bool) -> usize {
+    if verbatim {
+        return key.len() + 2;
+    }
     let mut counter = Counter(0);
     write_key(key, verbatim, &mut counter);
     counter.0
@@ -460,7 +464,7 @@ mod tests {
             assert!(s.keys().eq(map.keys().map(String::as_str)), "{json}");
             // Inserted keys and values are written, and counted, alike.
             for (key, value) in [("new\"key", "[1,2]"), ("a", "\"x\""), ("ü", "{}")] {
-                let size = encoded_len_with(10, 5, &s, key, value);
+                let size = encoded_len_with(10, 5, &s, key, s.get(key), value);
                 s.insert(key.to_owned(), raw(value));
                 map.insert(key.to_owned(), RawValue::from_string(raw(value)).unwrap());
                 let written = encode(&s);
