@@ -101,7 +101,8 @@ pub(crate) enum Contender {
     /// an `Arc` in the session layer's place, and a handler that ignores
     /// the cookie.
     Bare,
-    /// `tower_cookie_session::SessionLayer`, default settings.
+    /// `tower_cookie_session::SessionLayer`, default settings but the
+    /// timeout (see `our_layer`).
     Ours,
     /// `tower-sessions` with its `MemoryStore`.
     TowerSessions,
@@ -441,8 +442,12 @@ mod ours {
     }
 }
 
+/// Default settings but a one-day timeout: with the default 20 minutes,
+/// a cookie is reissued two minutes after it was written, and a long
+/// measurement would turn reads into writes. The checks cost the same.
 fn our_layer() -> tower_cookie_session::SessionLayer {
-    let layer = tower_cookie_session::SessionLayer::new(OUR_SECRET);
+    let layer = tower_cookie_session::SessionLayer::new(OUR_SECRET)
+        .timeout(Some(std::time::Duration::from_secs(86_400)));
     layer.validate().expect("valid settings");
     layer
 }
