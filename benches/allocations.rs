@@ -7,6 +7,8 @@
 //! `cargo bench --bench allocations` (a substring filter works:
 //! `cargo bench --bench allocations -- read/ours`).
 
+#[path = "common/args.rs"]
+mod args;
 mod common;
 #[path = "common/results.rs"]
 mod results;
@@ -24,7 +26,7 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const REQUESTS: usize = 1000;
 
 fn main() {
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let filter = args::positional().into_iter().next();
     let mut counts = BTreeMap::new();
     for scenario in Scenario::ALL {
         for contender in Contender::ALL {

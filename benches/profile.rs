@@ -11,27 +11,36 @@
 //! total divided by the count is the instructions per request.
 //! Under a plain `cargo bench` (no case named) it does nothing.
 
+#[path = "common/args.rs"]
+mod args;
 mod common;
 
 use common::{Case, Contender, Scenario};
 
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with('-'));
-    let Some(id) = args.next() else {
+    let positional = args::positional();
+    let case = positional.first().and_then(|id| {
+        let (scenario, contender) = id.split_once('/')?;
+        let scenario = Scenario::ALL.into_iter().find(|s| s.name() == scenario)?;
+        let contender = Contender::ALL.into_iter().find(|c| c.name() == contender)?;
+        Some((scenario, contender))
+    });
+    // Under `cargo bench -- FILTER`, a filter that names no case.
+    let Some((scenario, contender)) = case else {
         println!("profile: name a case to run, e.g. `write/ours 20000`");
         return;
     };
-    let count: usize = args.next().map_or(10_000, |n| n.parse().expect("a count"));
-    let (scenario, contender) = id.split_once('/').expect("scenario/contender");
-    let scenario = Scenario::ALL
-        .into_iter()
-        .find(|s| s.name() == scenario)
-        .expect("a known scenario");
-    let contender = Contender::ALL
-        .into_iter()
-        .find(|c| c.name() == contender)
-        .expect("a known contender");
-    let mut case = Case::new(scenario, contender).expect("the case applies");
+    let count: usize = positional
+        .get(1)
+        .map_or(10_000, |n| n.parse().expect("a count"));
+    let Some(mut case) = Case::new(scenario, contender) else {
+        println!(
+            "profile: {} has no {} case",
+            contender.name(),
+            scenario.name()
+        );
+        return;
+    };
     // Fill caches and thread-locals before the profile starts.
     for _ in 0..10 {
         std::hint::black_box(case.run());
