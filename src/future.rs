@@ -2,6 +2,7 @@
 //! session cookie and `Vary: Cookie` into the response.
 
 use std::{
+    fmt::Write as _,
     future::Future,
     pin::Pin,
     task::{Context, Poll, ready},
@@ -76,12 +77,28 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
             cookie
         }
     };
+    // Room for the attributes too, so the header is written without
+    // growing (from nothing, `to_string` grows it four or five times).
+    let mut header = String::with_capacity(
+        config.cookie_name.len()
+            + cookie.value().len()
+            + config.path.len()
+            + config.domain.as_ref().map_or(0, String::len)
+            + ATTRIBUTES_LEN,
+    );
+    let _ = write!(header, "{cookie}");
     // The name and attributes were validated with the configuration, and
     // the value is hex and base64, so the header is always valid.
-    if let Ok(value) = HeaderValue::try_from(cookie.to_string()) {
+    if let Ok(value) = HeaderValue::try_from(header) {
         response.headers_mut().append(SET_COOKIE, value);
     }
 }
+
+/// The longest the fixed parts of a `Set-Cookie` header can be: `=`, and
+/// `; HttpOnly; SameSite=Strict; Partitioned; Secure; Path=; Domain=;
+/// Max-Age=` with a 19-digit number, and a removal cookie's `; Expires=`
+/// with its date.
+const ATTRIBUTES_LEN: usize = 160;
 
 fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
     let mut cookie = Cookie::build((config.cookie_name.as_str(), value))

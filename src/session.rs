@@ -6,6 +6,7 @@
 //! future what to write back.
 
 use std::{
+    borrow::Cow,
     fmt,
     sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -176,8 +177,13 @@ impl Session {
         let mut had_cookie = false;
         'headers: for header in self.inner.cookies.iter() {
             // Bytes that are not UTF-8 can only damage other cookies'
-            // values; ours is ASCII, so decode lossily and carry on.
-            let header = String::from_utf8_lossy(header.as_bytes());
+            // values; ours is ASCII, so decode lossily and carry on. The
+            // lossy decoder goes byte by byte; checking first takes the
+            // word-at-a-time path for the usual all-ASCII header.
+            let header = match std::str::from_utf8(header.as_bytes()) {
+                Ok(header) => Cow::Borrowed(header),
+                Err(_) => String::from_utf8_lossy(header.as_bytes()),
+            };
             for cookie in Cookie::split_parse(header.as_ref()).flatten() {
                 if cookie.name() != config.cookie_name {
                     continue;
@@ -187,7 +193,7 @@ impl Session {
                 let decoded = config
                     .keys
                     .verify(cookie.value_trimmed())
-                    .and_then(|(bytes, index)| Ok((payload::decode(&bytes)?, index)));
+                    .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
                 let (payload, index) = match decoded {
                     Ok(decoded) => decoded,
                     Err(_why) => {
@@ -397,7 +403,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
-        self.with(|data| data.state.keys().cloned().collect())
+        self.with(|data| data.state.keys().map(str::to_owned).collect())
     }
 
     /// How many keys the session holds.
@@ -568,7 +574,7 @@ impl Session {
         message: T,
         allow_duplicate: bool,
     ) -> Result<(), SessionError> {
-        let message = to_raw(&message)?;
+        let message = serde_json::value::to_raw_value(&message).map_err(SessionError::Serialize)?;
         let key = flash_key(queue);
         self.with(|data| {
             // Queued messages stay as their JSON text, so that what another
@@ -578,7 +584,7 @@ impl Session {
                 Some(raw) => from_raw(raw)?,
                 None => Vec::new(),
             };
-            if !allow_duplicate && messages.iter().any(|m| same_json(m, &message)) {
+            if !allow_duplicate && messages.iter().any(|m| same_json(m.get(), message.get())) {
                 return Ok(());
             }
             messages.push(message);
@@ -675,7 +681,7 @@ impl Session {
         // One lock for the look-up and the store, so that clones of the
         // session on other threads cannot each make a different token.
         self.with(|data| {
-            if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(|raw| from_raw::<String>(raw)) {
+            if let Some(Ok(token)) = data.state.get(CSRF_KEY).map(from_raw::<String>) {
                 return token;
             }
             data.new_csrf_token()
@@ -744,23 +750,22 @@ impl Data {
     }
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
-    fn set(&mut self, key: String, raw: Box<RawValue>) -> Result<(), SessionError> {
-        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
+    fn set(&mut self, key: String, raw: String) -> Result<(), SessionError> {
+        let old = self.state.get(&key);
+        if old.is_some_and(|old| same_json(old, &raw)) {
             return Ok(());
         }
-        let old = self.state.insert(key.clone(), raw);
         let (accessed, created) = self.timestamps();
-        let size = self.envelope.session_len(accessed, created, &self.state);
+        let size = self
+            .envelope
+            .session_len_with(accessed, created, &self.state, &key, old, &raw);
         if size > MAX_COOKIE_VALUE_LEN {
-            match old {
-                Some(old) => self.state.insert(key, old),
-                None => self.state.remove(&key),
-            };
             return Err(SessionError::TooLarge {
                 size,
                 limit: MAX_COOKIE_VALUE_LEN,
             });
         }
+        self.state.insert(key, raw);
         self.changed = true;
         Ok(())
     }
@@ -779,35 +784,64 @@ impl Data {
 /// Whether two JSON texts hold the same value: equal text, or equal once
 /// parsed (values read from a cookie keep their text, which Python's
 /// `json.dumps` writes with spaces).
-fn same_json(a: &RawValue, b: &RawValue) -> bool {
-    a.get() == b.get()
-        || matches!(
-            (
-                serde_json::from_str::<serde_json::Value>(a.get()),
-                serde_json::from_str::<serde_json::Value>(b.get()),
-            ),
-            (Ok(a), Ok(b)) if a == b
-        )
+fn same_json(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    // Cheap answers for the usual updates (a counter, a string, a value of
+    // another kind), which otherwise cost two trees.
+    match (kind(a), kind(b)) {
+        (Some(x), Some(y)) if x != y => return false,
+        _ if plain(a) && plain(b) => return false,
+        _ => {}
+    }
+    matches!(
+        (
+            serde_json::from_str::<serde_json::Value>(a),
+            serde_json::from_str::<serde_json::Value>(b),
+        ),
+        (Ok(a), Ok(b)) if a == b
+    )
+}
+
+/// The kind of value a JSON text holds, from its first character: values
+/// of different kinds are never equal. Numbers are one kind (`-0`, `0`).
+fn kind(json: &str) -> Option<u8> {
+    let first = json.trim_start().bytes().next()?;
+    Some(if first == b'-' || first.is_ascii_digit() {
+        b'0'
+    } else {
+        first
+    })
+}
+
+/// Text that only one value is written as: a whole number of at most 19
+/// digits (a `u64`, read exactly), or a string without escapes, with
+/// nothing around either. Two such texts that differ are different values.
+fn plain(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    match bytes {
+        [b'"', inner @ .., b'"'] => !inner.contains(&b'\\'),
+        _ => (1..=19).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_digit),
+    }
 }
 
 fn flash_key(queue: &str) -> String {
     [FLASH_PREFIX, queue].concat()
 }
 
-fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, SessionError> {
-    serde_json::value::to_raw_value(value).map_err(SessionError::Serialize)
+/// `value` as JSON text.
+fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<String, SessionError> {
+    serde_json::to_string(value).map_err(SessionError::Serialize)
 }
 
-fn from_raw<T: DeserializeOwned>(raw: &RawValue) -> Result<T, SessionError> {
-    serde_json::from_str(raw.get()).map_err(SessionError::Deserialize)
+fn from_raw<T: DeserializeOwned>(raw: &str) -> Result<T, SessionError> {
+    serde_json::from_str(raw).map_err(SessionError::Deserialize)
 }
 
-fn string_raw(s: &str) -> Box<RawValue> {
-    // A hex string is valid JSON once quoted; nothing needs escaping.
-    match RawValue::from_string(format!("\"{s}\"")) {
-        Ok(raw) => raw,
-        Err(_) => unreachable!("a quoted hex string is JSON"),
-    }
+/// A hex string as JSON: quoted, with nothing to escape.
+fn string_raw(s: &str) -> String {
+    format!("\"{s}\"")
 }
 
 fn random_hex_token() -> String {
@@ -858,6 +892,34 @@ mod tests {
         assert!(!s.with(|d| d.changed));
         s.insert("a", 2).unwrap();
         assert!(s.with(|d| d.changed));
+    }
+
+    #[test]
+    fn same_json_compares_values_not_text() {
+        for (a, b, same) in [
+            ("1", "1", true),
+            ("41", "42", false),
+            ("1", " 1", true),
+            ("1", "1.0", false),
+            ("1e2", "100.0", true),
+            ("-0", "0", false),
+            ("12345678901234567890", "12345678901234567891", false),
+            ("100000000000000000000", "100000000000000000001", true),
+            ("\"a\"", "\"b\"", false),
+            ("\"\\u0061\"", "\"a\"", true),
+            ("\"é\"", "\"\\u00e9\"", true),
+            ("\"1\"", "1", false),
+            ("[1, 2]", "[1,2]", true),
+            (r#"{"a": 1, "b": 2}"#, r#"{"b":2,"a":1}"#, true),
+            ("null", "false", false),
+            ("true", "true ", true),
+        ] {
+            assert_eq!(same_json(a, b), same, "{a} {b}");
+            assert_eq!(same_json(b, a), same, "{b} {a}");
+            let parsed: serde_json::Value = serde_json::from_str(a).unwrap();
+            let other: serde_json::Value = serde_json::from_str(b).unwrap();
+            assert_eq!(parsed == other, same, "the tree agrees: {a} {b}");
+        }
     }
 
     #[test]
@@ -937,7 +999,7 @@ mod tests {
             .unwrap();
         s.flash_to("info", 7, true).unwrap();
         assert_eq!(s.keys(), ["_f_info"]);
-        let raw = s.with(|d| d.state["_f_info"].get().to_owned());
+        let raw = s.with(|d| d.state.get("_f_info").unwrap().to_owned());
         assert_eq!(raw, r#"[{"level":2,"text":"hi"},7]"#);
         let popped: Vec<serde_json::Value> = s.pop_flash("info").unwrap();
         assert_eq!(popped.len(), 2);

@@ -161,18 +161,27 @@ impl Envelope {
         }
     }
 
-    /// [`value_len`](Self::value_len) of the payload for this session,
+    /// [`value_len`](Self::value_len) of the payload for this session with
+    /// `value` stored under `key` (where `old` is the value there now),
     /// without encoding it.
-    pub(crate) fn session_len(self, accessed: u64, created: u64, state: &payload::State) -> usize {
+    pub(crate) fn session_len_with(
+        self,
+        accessed: u64,
+        created: u64,
+        state: &payload::State,
+        key: &str,
+        old: Option<&str>,
+        value: &str,
+    ) -> usize {
+        let compact = payload::encoded_len_with(accessed, created, state, key, old, value);
         match self {
-            Self::SignedSerialize => {
-                signed::signed_len(payload::encoded_len(accessed, created, state))
-            }
+            Self::SignedSerialize => signed::signed_len(compact),
             #[cfg(feature = "pyramid2")]
             Self::Pyramid2 { digest_len } => pyramid2::signed_len(
                 digest_len,
-                payload::encoded_len(accessed, created, state)
-                    .max(payload::python_encoded_len(accessed, created, state)),
+                compact.max(payload::python_encoded_len_with(
+                    accessed, created, state, key, old, value,
+                )),
             ),
         }
     }

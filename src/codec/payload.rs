@@ -2,20 +2,135 @@
 //!
 //! Each top-level value is kept as raw JSON text until a handler reads it,
 //! so an untouched value costs a scan on the way in and a copy on the way
-//! out, never a tree.
+//! out, never a tree. Decoding keeps the payload whole and indexes it:
+//! keys and values are spans of it, so reading a cookie allocates the
+//! index, not a string per key and value.
 
-use std::{collections::BTreeMap, io};
+use std::{borrow::Cow, fmt, io};
 
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::error::DecodeError;
 
-/// The session's top-level keys and their values as JSON text.
-pub(crate) type State = BTreeMap<String, Box<RawValue>>;
-
 /// The largest timestamp accepted (year 9999): keeps arithmetic finite and
 /// refuses nonsense such as `1e300`.
 const MAX_TIMESTAMP: f64 = 253_402_300_799.0;
+
+/// The session's top-level keys, in sorted order, and their values as JSON
+/// text.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// The decoded payload the spans point into; empty for a new session.
+    text: String,
+    /// Sorted by key; keys are unique.
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// The key, unescaped.
+    key: Text,
+    /// The value's JSON text, as it was read or written.
+    value: Text,
+}
+
+#[derive(Debug)]
+enum Text {
+    /// `text[start..end]` of the [`State`].
+    Span {
+        start: usize,
+        end: usize,
+    },
+    Owned(String),
+}
+
+impl Text {
+    fn is_span(&self) -> bool {
+        matches!(self, Self::Span { .. })
+    }
+}
+
+impl State {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    fn resolve<'a>(&'a self, text: &'a Text) -> &'a str {
+        resolve(&self.text, text)
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|entry| self.resolve(&entry.key).cmp(key))
+    }
+
+    /// The JSON text stored under `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        let index = self.find(key).ok()?;
+        self.entries
+            .get(index)
+            .map(|entry| self.resolve(&entry.value))
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Stores `value`, JSON text, under `key`, replacing any earlier value.
+    pub(crate) fn insert(&mut self, key: String, value: String) {
+        let value = Text::Owned(value);
+        match self.find(&key) {
+            Ok(index) => {
+                if let Some(entry) = self.entries.get_mut(index) {
+                    entry.value = value;
+                }
+            }
+            Err(index) => self.entries.insert(
+                index,
+                Entry {
+                    key: Text::Owned(key),
+                    value,
+                },
+            ),
+        }
+    }
+
+    /// Removes `key`; whether it was there.
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        match self.find(key) {
+            Ok(index) => {
+                self.entries.remove(index);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|entry| self.resolve(&entry.key))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+    }
+}
+
+fn resolve<'a>(text: &'a str, t: &'a Text) -> &'a str {
+    match t {
+        Text::Span { start, end } => text.get(*start..*end).unwrap_or_default(),
+        Text::Owned(owned) => owned,
+    }
+}
 
 /// A decoded payload: timestamps in Unix seconds, as written (Pyramid
 /// writes floats).
@@ -27,37 +142,265 @@ pub(crate) struct Payload {
 }
 
 /// Parses `[accessed, created, {state}]`; duplicate keys: the last wins.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Payload, DecodeError> {
-    let (accessed, created, state): (serde_json::Number, serde_json::Number, State) =
-        serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_data() {
-                DecodeError::WrongShape
-            } else {
-                DecodeError::InvalidJson
-            }
-        })?;
+pub(crate) fn decode(bytes: impl Into<Vec<u8>>) -> Result<Payload, DecodeError> {
+    let bytes = bytes.into();
+    let seed = PayloadSeed {
+        start: bytes.as_ptr().addr(),
+        len: bytes.len(),
+    };
+    // Checking the whole payload once spares serde_json checking each
+    // string and value as it goes. Bytes that are not UTF-8 are parsed
+    // as bytes, so that the refusal is the one serde_json gives.
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => seed.parse(serde_json::Deserializer::from_str(text)),
+        Err(_) => seed.parse(serde_json::Deserializer::from_slice(&bytes)),
+    };
+    let (accessed, created, mut entries) = parsed.map_err(|e| {
+        if e.is_data() {
+            DecodeError::WrongShape
+        } else {
+            DecodeError::InvalidJson
+        }
+    })?;
     let timestamp = |n: serde_json::Number| {
         n.as_f64()
             .filter(|t| (0.0..=MAX_TIMESTAMP).contains(t))
             .ok_or(DecodeError::WrongShape)
     };
+    let accessed = timestamp(accessed)?;
+    let created = timestamp(created)?;
+    // Checked above; a payload that is not UTF-8 never parses.
+    let text = String::from_utf8(bytes).map_err(|_| DecodeError::InvalidJson)?;
+    sort_last_wins(&text, &mut entries);
     Ok(Payload {
-        accessed: timestamp(accessed)?,
-        created: timestamp(created)?,
-        state,
+        accessed,
+        created,
+        state: State { text, entries },
     })
+}
+
+/// Sorts entries by key, keeping the last of equal keys (as a map filled
+/// in order would). Cookies this crate wrote are sorted already.
+fn sort_last_wins(text: &str, entries: &mut Vec<Entry>) {
+    if entries.windows(2).all(|w| match w {
+        [a, b] => resolve(text, &a.key) < resolve(text, &b.key),
+        _ => true,
+    }) {
+        return;
+    }
+    // Stable: equal keys stay in the order they came.
+    entries.sort_by(|a, b| resolve(text, &a.key).cmp(resolve(text, &b.key)));
+    entries.dedup_by(|later, kept| {
+        let same = resolve(text, &later.key) == resolve(text, &kept.key);
+        if same {
+            std::mem::swap(&mut later.value, &mut kept.value);
+        }
+        same
+    });
+}
+
+/// Deserializes the payload array, recording keys and values as spans of
+/// the input, which starts at address `start` and is `len` bytes long.
+#[derive(Clone, Copy)]
+struct PayloadSeed {
+    start: usize,
+    len: usize,
+}
+
+impl PayloadSeed {
+    /// Parses the whole input, as `from_slice` and `from_str` do: nothing
+    /// but whitespace may follow the payload.
+    fn parse<'de, R: serde_json::de::Read<'de>>(
+        self,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<<Self as DeserializeSeed<'de>>::Value, serde_json::Error> {
+        let parsed = self.deserialize(&mut de)?;
+        de.end()?;
+        Ok(parsed)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed {
+    type Value = (serde_json::Number, serde_json::Number, Vec<Entry>);
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_tuple(3, self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadSeed {
+    type Value = (serde_json::Number, serde_json::Number, Vec<Entry>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[accessed, created, {state}]")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let accessed = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let created = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        let entries = seq
+            .next_element_seed(StateSeed(self))?
+            .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+        Ok((accessed, created, entries))
+    }
+}
+
+struct StateSeed(PayloadSeed);
+
+impl StateSeed {
+    /// `s` as a span of the input if it was borrowed from it, else a copy
+    /// (a key with escapes, unescaped).
+    fn text(&self, s: Cow<'_, str>) -> Text {
+        if let Cow::Borrowed(b) = s
+            && let Some(start) = b.as_ptr().addr().checked_sub(self.0.start)
+            && start + b.len() <= self.0.len
+        {
+            return Text::Span {
+                start,
+                end: start + b.len(),
+            };
+        }
+        Text::Owned(s.into_owned())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StateSeed {
+    type Value = Vec<Entry>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StateSeed {
+    type Value = Vec<Entry>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value: &'de RawValue = map.next_value()?;
+            entries.push(Entry {
+                key: self.text(key),
+                value: self.text(Cow::Borrowed(value.get())),
+            });
+        }
+        Ok(entries)
+    }
+}
+
+/// A key, borrowed from the input unless it has escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
 }
 
 /// Writes `[accessed,created,{state}]` with integer timestamps.
 pub(crate) fn encode_into(accessed: u64, created: u64, state: &State, out: &mut Vec<u8>) {
+    out.reserve(encoded_len(accessed, created, state));
     // Writing to a Vec cannot fail, and every value is already valid JSON.
-    let _ = serde_json::to_writer(out, &(accessed, created, state));
+    out.push(b'[');
+    let _ = serde_json::to_writer(&mut *out, &accessed);
+    out.push(b',');
+    let _ = serde_json::to_writer(&mut *out, &created);
+    out.extend_from_slice(b",{");
+    for (i, entry) in state.entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_key(state.resolve(&entry.key), entry.key.is_span(), out);
+        out.push(b':');
+        out.extend_from_slice(state.resolve(&entry.value).as_bytes());
+    }
+    out.extend_from_slice(b"}]");
+}
+
+/// Writes `key` as a JSON string. A key read from the payload without
+/// escapes (`verbatim`) has no quote, backslash or control character,
+/// which JSON allows only escaped, so it is what serde_json would write.
+fn write_key(key: &str, verbatim: bool, out: &mut impl io::Write) {
+    if verbatim {
+        let _ = out.write_all(b"\"");
+        let _ = out.write_all(key.as_bytes());
+        let _ = out.write_all(b"\"");
+    } else {
+        let _ = serde_json::to_writer(out, key);
+    }
 }
 
 /// Length of what [`encode_into`] would write, without writing it.
 pub(crate) fn encoded_len(accessed: u64, created: u64, state: &State) -> usize {
+    let entries: usize = state
+        .entries
+        .iter()
+        .map(|entry| {
+            key_len(state.resolve(&entry.key), entry.key.is_span())
+                + 1
+                + state.resolve(&entry.value).len()
+        })
+        .sum();
+    let commas = state.entries.len().saturating_sub(1);
+    digits(accessed) + digits(created) + "[,,{}]".len() + entries + commas
+}
+
+/// Length of what [`encode_into`] would write once `value` is stored under
+/// `key`, which now holds `old` (`state.get(key)`).
+pub(crate) fn encoded_len_with(
+    accessed: u64,
+    created: u64,
+    state: &State,
+    key: &str,
+    old: Option<&str>,
+    value: &str,
+) -> usize {
+    let len = encoded_len(accessed, created, state);
+    match old {
+        Some(old) => len - old.len() + value.len(),
+        None => {
+            let comma = usize::from(!state.is_empty());
+            len + comma + key_len(key, false) + 1 + value.len()
+        }
+    }
+}
+
+fn key_len(key: &str, verbatim: bool) -> usize {
+    if verbatim {
+        return key.len() + 2;
+    }
     let mut counter = Counter(0);
-    let _ = serde_json::to_writer(&mut counter, &(accessed, created, state));
+    write_key(key, verbatim, &mut counter);
     counter.0
 }
 
@@ -75,12 +418,40 @@ pub(crate) fn python_len(json: &[u8]) -> usize {
     counter.finish()
 }
 
-/// [`python_len`] of what [`encode_into`] would write, without writing it.
+/// [`python_len`] of what [`encode_into`] would write.
 #[cfg(feature = "pyramid2")]
 pub(crate) fn python_encoded_len(accessed: u64, created: u64, state: &State) -> usize {
-    let mut counter = PythonCounter::default();
-    let _ = serde_json::to_writer(&mut counter, &(accessed, created, state));
-    counter.finish()
+    let mut json = Vec::new();
+    encode_into(accessed, created, state, &mut json);
+    python_len(&json)
+}
+
+/// [`python_encoded_len`] of `state` with `value` stored under `key`
+/// (where `old` is the value there now).
+#[cfg(feature = "pyramid2")]
+pub(crate) fn python_encoded_len_with(
+    accessed: u64,
+    created: u64,
+    state: &State,
+    key: &str,
+    old: Option<&str>,
+    value: &str,
+) -> usize {
+    let len = python_encoded_len(accessed, created, state);
+    match old {
+        Some(old) => len.saturating_sub(python_piece_len(old)) + python_piece_len(value),
+        None => {
+            let comma = if state.is_empty() { 0 } else { ", ".len() };
+            let key = serde_json::to_string(key).unwrap_or_default();
+            len + comma + python_piece_len(&key) + ": ".len() + python_piece_len(value)
+        }
+    }
+}
+
+/// What one key or value adds to [`python_len`].
+#[cfg(feature = "pyramid2")]
+fn python_piece_len(json: &str) -> usize {
+    python_len(json.as_bytes()) - PYTHON_TIMESTAMPS_EXTRA
 }
 
 /// Python writes `created` (and, for a session nothing touched,
@@ -232,6 +603,10 @@ fn python_float_len(x: f64) -> usize {
     sign + body
 }
 
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 struct Counter(usize);
 
 impl io::Write for Counter {
@@ -247,23 +622,143 @@ impl io::Write for Counter {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn state(json: &str) -> State {
-        serde_json::from_str(json).unwrap()
+        decode(format!("[0, 0, {json}]")).unwrap().state
+    }
+
+    fn encode(state: &State) -> String {
+        let mut out = Vec::new();
+        encode_into(10, 5, state, &mut out);
+        assert_eq!(encoded_len(10, 5, state), out.len());
+        String::from_utf8(out).unwrap()
+    }
+
+    fn raw(json: &str) -> String {
+        json.to_owned()
     }
 
     #[test]
     fn encodes_compact_json_with_integer_timestamps_and_raw_values() {
         let s = state(r#"{"b": [1, 2], "a": "é\u00e9"}"#);
-        let mut out = Vec::new();
-        encode_into(10, 5, &s, &mut out);
         // Values are written back verbatim, keys in sorted order.
-        assert_eq!(
-            String::from_utf8(out.clone()).unwrap(),
-            r#"[10,5,{"a":"é\u00e9","b":[1, 2]}]"#
+        assert_eq!(encode(&s), r#"[10,5,{"a":"é\u00e9","b":[1, 2]}]"#);
+    }
+
+    #[test]
+    fn writes_what_serde_json_writes_for_a_sorted_map() {
+        for json in [
+            r#"{}"#,
+            r#"{"a": 1}"#,
+            r#"{"z": {"nested": [1, {"x": null}]}, "a": "text", "m": 1.5e3}"#,
+            r#"{"k\u00e9": 1, "k\"q": 2, "k\\b": 3, "tab\t": 4, "\u0001": 5, "ü": 6}"#,
+            r#"{"b": 1, "a": 2, "b": 3}"#,
+        ] {
+            let mut map: BTreeMap<String, Box<RawValue>> = serde_json::from_str(json).unwrap();
+            let mut s = state(json);
+            assert_eq!(encode(&s), serde_json::to_string(&(10, 5, &map)).unwrap());
+            assert!(s.keys().eq(map.keys().map(String::as_str)), "{json}");
+            // Inserted keys and values are written, and counted, alike.
+            for (key, value) in [("new\"key", "[1,2]"), ("a", "\"x\""), ("ü", "{}")] {
+                let size = encoded_len_with(10, 5, &s, key, s.get(key), value);
+                s.insert(key.to_owned(), raw(value));
+                map.insert(key.to_owned(), RawValue::from_string(raw(value)).unwrap());
+                let written = encode(&s);
+                assert_eq!(written, serde_json::to_string(&(10, 5, &map)).unwrap());
+                assert_eq!(size, written.len(), "{json} + {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_map_api_reads_spans_and_insertions_alike() {
+        let mut s = state(r#"{"b": 2, "a\u0041": 1}"#);
+        assert_eq!(s.get("aA"), Some("1"));
+        assert_eq!(s.get("b"), Some("2"));
+        assert!(s.contains_key("b") && !s.contains_key("c"));
+        s.insert("c".into(), raw("3"));
+        s.insert("b".into(), raw("4"));
+        assert!(s.keys().eq(["aA", "b", "c"]));
+        assert_eq!(s.get("b"), Some("4"));
+        assert!(s.remove("aA") && !s.remove("aA"));
+        assert_eq!(s.len(), 2);
+        s.clear();
+        assert!(s.is_empty());
+        assert_eq!(encode(&s), "[10,5,{}]");
+    }
+
+    /// What `decode` must agree with: the plain serde_json parse of the
+    /// payload into a map.
+    fn reference(bytes: &[u8]) -> Result<BTreeMap<String, String>, DecodeError> {
+        type Shape = (
+            serde_json::Number,
+            serde_json::Number,
+            BTreeMap<String, Box<RawValue>>,
         );
-        assert_eq!(encoded_len(10, 5, &s), out.len());
+        let (a, c, map) = serde_json::from_slice::<Shape>(bytes).map_err(|e| {
+            if e.is_data() {
+                DecodeError::WrongShape
+            } else {
+                DecodeError::InvalidJson
+            }
+        })?;
+        for n in [a, c] {
+            n.as_f64()
+                .filter(|t| (0.0..=MAX_TIMESTAMP).contains(t))
+                .ok_or(DecodeError::WrongShape)?;
+        }
+        Ok(map
+            .into_iter()
+            .map(|(k, v)| (k, v.get().to_owned()))
+            .collect())
+    }
+
+    #[test]
+    fn decode_agrees_with_a_plain_serde_json_parse() {
+        let inputs: &[&[u8]] = &[
+            br#"[1, 2, {}]"#,
+            br#" [1,2,{"a":1}] "#,
+            br#"[1, 2, {"a": 1, "a": 2, "b": [1, {"c": "d"}]}]"#,
+            br#"[1, 2, {"b": 1, "a": 2, "b": 3, "a": 4, "c": 5}]"#,
+            br#"[1, 2, {"\u00e9": "\ud83d\ude00", "e\\u": "\n"}]"#,
+            br#"[1.5, 2e3, {"x": 1}]"#,
+            b"[1, 2, {}, 3]",
+            b"[1, 2, {},]",
+            b"[1, 2]",
+            b"[1]",
+            b"[]",
+            b"{}",
+            b"",
+            br#"[1, 2, {"a": 1,}]"#,
+            br#"[1, 2, {"a" 1}]"#,
+            b"[1, 2, {1: 2}]",
+            b"[\"\xff\", 2, {}]",
+            b"[1, 2, {\"a\": \"\xff\"}]",
+            b"[1, 2, {\"\xff\": 1}]",
+            b"[1, 2, {}]\xff",
+            b"[1, 2, {\"a\": \"\x01\"}]",
+            b"[1, 2, \"{}\"]",
+            b"[true, 2, {}]",
+            b"[1e400, 2, {}]",
+            b"[-1, 2, {}]",
+        ];
+        for &input in inputs {
+            let ours = decode(input).map(|p| {
+                p.state
+                    .keys()
+                    .map(|k| (k.to_owned(), p.state.get(k).unwrap().to_owned()))
+                    .collect::<BTreeMap<_, _>>()
+            });
+            assert_eq!(
+                ours,
+                reference(input),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
     }
 
     #[cfg(feature = "pyramid2")]
@@ -298,7 +793,7 @@ mod tests {
             decode(br#"[1700000000.25, 1699999999.0, {"a": 1, "a": 2, "k\u00e9": null}]"#).unwrap();
         assert_eq!(p.accessed, 1_700_000_000.25);
         assert_eq!(p.created, 1_699_999_999.0);
-        assert_eq!(p.state["a"].get(), "2", "the last duplicate wins");
+        assert_eq!(p.state.get("a"), Some("2"), "the last duplicate wins");
         assert!(p.state.contains_key("ké"));
     }
 
