@@ -88,7 +88,8 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     );
     let _ = write!(header, "{cookie}");
     // The name and attributes were validated with the configuration, and
-    // the value is hex and base64, so the header is always valid.
+    // the value is hex and base64 (URL-safe in Pyramid 2's format), so
+    // the header is always valid.
     if let Ok(value) = HeaderValue::try_from(header) {
         response.headers_mut().append(SET_COOKIE, value);
     }
