@@ -59,13 +59,7 @@ fn main() {
     }
 
     println!("Allocations per request (of which reallocations; bytes allocated):\n");
-    let mut header = String::from("| scenario |");
-    let mut rule = String::from("|---|");
-    for contender in Contender::ALL {
-        header += &format!(" {} |", contender.name());
-        rule += "---:|";
-    }
-    println!("{header}\n{rule}");
+    results::print_table_head();
     for scenario in Scenario::ALL {
         let mut row = format!("| {} |", scenario.name());
         for contender in Contender::ALL {

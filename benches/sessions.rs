@@ -217,13 +217,7 @@ fn interleaved(which: &Times) -> Times {
 fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, String>) {
     let time = |s: Scenario, c: Contender| times.get(&(s.name(), c.name())).copied();
     println!("\n{title}:\n");
-    let mut header = String::from("| scenario |");
-    let mut rule = String::from("|---|");
-    for contender in Contender::ALL {
-        header += &format!(" {} |", contender.name());
-        rule += "---:|";
-    }
-    println!("{header}\n{rule}");
+    results::print_table_head();
     for scenario in Scenario::ALL {
         if Contender::ALL.iter().all(|&c| time(scenario, c).is_none()) {
             continue;

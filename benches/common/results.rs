@@ -1,7 +1,20 @@
 //! Where `sessions` finds criterion's results and `allocations` leaves its
-//! counts.
+//! counts, and the tables both print.
 
 use std::path::{Path, PathBuf};
+
+use crate::common::Contender;
+
+/// Prints the head of a Markdown table with a column per contender.
+pub(crate) fn print_table_head() {
+    let mut header = String::from("| scenario |");
+    let mut rule = String::from("|---|");
+    for contender in Contender::ALL {
+        header += &format!(" {} |", contender.name());
+        rule += "---:|";
+    }
+    println!("{header}\n{rule}");
+}
 
 /// Where criterion keeps its results, and `allocations` its counts:
 /// criterion's own default, resolved here so both binaries agree.
