@@ -116,7 +116,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    clippy::panic
+    clippy::panic,
+    clippy::unreachable
 )]
 // In unit tests a panic is a failed test, not a crashed server.
 #![cfg_attr(
@@ -125,7 +126,8 @@
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::indexing_slicing,
-        clippy::panic
+        clippy::panic,
+        clippy::unreachable
     )
 )]
 
@@ -157,4 +159,4 @@ pub use format::HashAlg;
 pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use service::SessionService;
-pub use session::Session;
+pub use session::{MAX_CLOCK_SKEW, Session};

@@ -7,15 +7,16 @@
 
 use std::{
     borrow::Cow,
+    collections::BTreeMap,
     fmt,
     sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use cookie::Cookie;
 use http::HeaderValue;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
+use subtle::ConstantTimeEq as _;
 
 use crate::{
     codec::{
@@ -24,7 +25,7 @@ use crate::{
         signed,
     },
     config::Config,
-    error::SessionError,
+    error::{DecodeError, SessionError},
 };
 
 const CSRF_KEY: &str = "_csrft_";
@@ -175,60 +176,53 @@ impl Session {
         let config = &self.inner.config;
         let now = unix_now();
         let mut had_cookie = false;
-        'headers: for header in self.inner.cookies.iter() {
-            // Bytes that are not UTF-8 can only damage other cookies'
-            // values; ours is ASCII, so decode lossily and carry on. The
-            // lossy decoder goes byte by byte; checking first takes the
-            // word-at-a-time path for the usual all-ASCII header.
-            let header = match std::str::from_utf8(header.as_bytes()) {
-                Ok(header) => Cow::Borrowed(header),
-                Err(_) => String::from_utf8_lossy(header.as_bytes()),
-            };
-            for cookie in Cookie::split_parse(header.as_ref()).flatten() {
-                if cookie.name() != config.cookie_name {
+        let mut refused = Refused::default();
+        let values = self
+            .inner
+            .cookies
+            .iter()
+            .flat_map(|header| cookie_values(header.as_bytes(), config.cookie_name.as_bytes()));
+        for value in values {
+            had_cookie = true;
+            // Our values are ASCII; anything else fails to verify below.
+            let value = String::from_utf8_lossy(value);
+            let decoded = config
+                .keys
+                .verify(&value)
+                .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
+            let (payload, index) = match decoded {
+                Ok(decoded) => decoded,
+                Err(why) => {
+                    refused.add(why);
                     continue;
                 }
-                had_cookie = true;
-                // RFC 6265 allows a value in double quotes; WebOb strips them.
-                let decoded = config
-                    .keys
-                    .verify(cookie.value_trimmed())
-                    .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
-                let (payload, index) = match decoded {
-                    Ok(decoded) => decoded,
-                    Err(_why) => {
-                        #[cfg(feature = "tracing")]
-                        tracing::debug!(cookie = %config.cookie_name, why = %_why, "session cookie refused");
-                        continue;
-                    }
-                };
-                let idle = now - payload.accessed;
-                let age = now - payload.created;
-                if config.timeout.is_some_and(|t| idle > t.as_secs_f64()) {
+            };
+            refused.report(config);
+            // The first verified cookie is the session, expired or not,
+            // whichever `Cookie` header line the others are on.
+            return match expired(config, now, payload.accessed, payload.created) {
+                Some(_why) => {
                     #[cfg(feature = "tracing")]
-                    tracing::debug!(cookie = %config.cookie_name, "session timed out; starting fresh");
-                } else if config.max_lifetime.is_some_and(|t| age > t.as_secs_f64()) {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(cookie = %config.cookie_name, "session outlived max_lifetime; starting fresh");
-                } else {
-                    return Data {
-                        now,
-                        accessed: payload.accessed,
-                        created: payload.created,
-                        state: payload.state,
-                        new: false,
-                        changed: false,
-                        invalidated: false,
-                        resign: index > 0,
-                        had_cookie,
-                        envelope: config.keys.envelope(),
-                    };
+                    tracing::debug!(cookie = %config.cookie_name, why = _why, "session cookie expired; starting fresh");
+                    Data::fresh(now, had_cookie, config.keys.envelope())
                 }
-                // The first verified cookie is the session, expired or not,
-                // whichever `Cookie` header line the others are on.
-                break 'headers;
-            }
+                // Within the allowed skew, a time ahead of ours is taken as
+                // now, so that no future time is written back.
+                None => Data {
+                    now,
+                    accessed: payload.accessed.min(now),
+                    created: payload.created.min(now),
+                    state: payload.state,
+                    new: false,
+                    changed: false,
+                    invalidated: false,
+                    resign: index > 0,
+                    had_cookie,
+                    envelope: config.keys.envelope(),
+                },
+            };
         }
+        refused.report(config);
         Data::fresh(now, had_cookie, config.keys.envelope())
     }
 
@@ -242,8 +236,9 @@ impl Session {
     }
 
     /// What the response should do with the cookie: remove it after
-    /// `invalidate` (if one was sent); write it when changed, new, verified
-    /// by a fallback secret or due for reissue, and only if it fits.
+    /// `invalidate` (if one was sent); write it when changed, new and
+    /// holding something, verified by a fallback secret or due for
+    /// reissue, and only if it fits.
     pub(crate) fn cookie_action(&self) -> CookieAction {
         let guard = self.lock();
         let Some(data) = guard.as_ref() else {
@@ -260,7 +255,11 @@ impl Session {
         let reissue_due = config
             .reissue_time()
             .is_some_and(|r| data.now - data.accessed >= r.as_secs_f64());
-        if !(data.changed || data.new || data.resign || reissue_due) {
+        // A new session is written once it holds something: reading one
+        // sets no cookie (none before there is something to keep, and
+        // anonymous pages stay cacheable); `changed()` still forces it.
+        let new_and_kept = data.new && !data.state.is_empty();
+        if !(data.changed || new_and_kept || data.resign || reissue_due) {
             return CookieAction::Keep;
         }
         let (accessed, created) = data.timestamps();
@@ -703,7 +702,7 @@ impl Session {
     #[must_use]
     pub fn check_csrf_token(&self, token: &str) -> bool {
         match self.get::<String>(CSRF_KEY) {
-            Ok(Some(stored)) => constant_time_eq(stored.as_bytes(), token.as_bytes()),
+            Ok(Some(stored)) => bool::from(stored.as_bytes().ct_eq(token.as_bytes())),
             _ => false,
         }
     }
@@ -782,47 +781,173 @@ impl Data {
 }
 
 /// Whether two JSON texts hold the same value: equal text, or equal once
-/// parsed (values read from a cookie keep their text, which Python's
-/// `json.dumps` writes with spaces).
+/// read (values read from a cookie keep their text, which Python's
+/// `json.dumps` writes with spaces). Numbers are equal only when exactly
+/// equal: two integers beyond 64 bits that round to one float differ, as
+/// they do in Python. Anything that does not parse differs, which at worst
+/// writes a cookie that was not needed.
 fn same_json(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    // Cheap answers for the usual updates (a counter, a string, a value of
-    // another kind), which otherwise cost two trees.
-    match (kind(a), kind(b)) {
-        (Some(x), Some(y)) if x != y => return false,
-        _ if plain(a) && plain(b) => return false,
-        _ => {}
-    }
-    matches!(
-        (
-            serde_json::from_str::<serde_json::Value>(a),
-            serde_json::from_str::<serde_json::Value>(b),
-        ),
-        (Ok(a), Ok(b)) if a == b
-    )
+    a == b || same_value(a.trim(), b.trim())
 }
 
-/// The kind of value a JSON text holds, from its first character: values
-/// of different kinds are never equal. Numbers are one kind (`-0`, `0`).
-fn kind(json: &str) -> Option<u8> {
-    let first = json.trim_start().bytes().next()?;
-    Some(if first == b'-' || first.is_ascii_digit() {
-        b'0'
+/// [`same_json`] of two values without surrounding whitespace, compared
+/// level by level on their text, so that no number passes through `f64`
+/// unless it is written as a float.
+fn same_value(a: &str, b: &str) -> bool {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(b'{'), Some(b'{')) => {
+            match (
+                serde_json::from_str::<BTreeMap<Cow<'_, str>, &RawValue>>(a),
+                serde_json::from_str::<BTreeMap<Cow<'_, str>, &RawValue>>(b),
+            ) {
+                (Ok(a), Ok(b)) => {
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(&b)
+                            .all(|((ka, va), (kb, vb))| ka == kb && same_json(va.get(), vb.get()))
+                }
+                _ => false,
+            }
+        }
+        (Some(b'['), Some(b'[')) => {
+            match (
+                serde_json::from_str::<Vec<&RawValue>>(a),
+                serde_json::from_str::<Vec<&RawValue>>(b),
+            ) {
+                (Ok(a), Ok(b)) => {
+                    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| same_json(x.get(), y.get()))
+                }
+                _ => false,
+            }
+        }
+        (Some(b'"'), Some(b'"')) => matches!(
+            (
+                serde_json::from_str::<Cow<'_, str>>(a),
+                serde_json::from_str::<Cow<'_, str>>(b),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        ),
+        (Some(x), Some(y)) if is_number_start(*x) && is_number_start(*y) => same_number(a, b),
+        // `true`, `false`, `null`, or values of different kinds.
+        _ => a == b,
+    }
+}
+
+fn is_number_start(b: u8) -> bool {
+    b == b'-' || b.is_ascii_digit()
+}
+
+/// Two JSON numbers: integers (no fraction, no exponent) are equal when
+/// their digits are, whatever their size (`-0` is `0`); numbers written
+/// as floats are read as `f64`, as every reader of them does; an integer
+/// never equals a float (`1` and `1.0` read back as different types).
+fn same_number(a: &str, b: &str) -> bool {
+    let is_float = |n: &str| n.contains(['.', 'e', 'E']);
+    match (is_float(a), is_float(b)) {
+        (false, false) => {
+            a == b || (a.trim_start_matches('-') == "0" && b.trim_start_matches('-') == "0")
+        }
+        (true, true) => matches!(
+            (a.parse::<f64>(), b.parse::<f64>()),
+            (Ok(x), Ok(y)) if x == y && x.is_finite()
+        ),
+        _ => false,
+    }
+}
+
+/// How far ahead of this server's clock a cookie's `accessed` and
+/// `created` times may be: enough for the skew between the clocks of
+/// servers that share the secret. A cookie further ahead (minted while a
+/// clock ran fast, or by a peer whose clock is wrong) would never time
+/// out, so it is treated as absent; within the allowance, a time ahead is
+/// taken as now.
+///
+/// ```
+/// # use std::time::Duration;
+/// assert_eq!(tower_cookie_session::MAX_CLOCK_SKEW, Duration::from_secs(60));
+/// ```
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// Why a verified cookie's session is over, if it is: too far in the
+/// future, idle longer than the timeout, or older than `max_lifetime`.
+fn expired(config: &Config, now: f64, accessed: f64, created: f64) -> Option<&'static str> {
+    let skew = MAX_CLOCK_SKEW.as_secs_f64();
+    if accessed - now > skew || created - now > skew {
+        Some("timestamps in the future")
+    } else if config
+        .timeout
+        .is_some_and(|t| now - accessed > t.as_secs_f64())
+    {
+        Some("timed out")
+    } else if config
+        .max_lifetime
+        .is_some_and(|t| now - created > t.as_secs_f64())
+    {
+        Some("outlived max_lifetime")
     } else {
-        first
+        None
+    }
+}
+
+/// The values of the cookies named `name` in one `Cookie` header, in
+/// order. A cookie is ours only when its name is `name` byte for byte:
+/// only spaces and tabs around a pair are trimmed (RFC 6265bis), so that
+/// a name behind other whitespace (U+2000, U+00A0: another cookie to a
+/// browser, free of the `__Host-` prefix's rules) is not taken for ours.
+/// RFC 6265 allows a value in double quotes; WebOb strips them.
+fn cookie_values<'a>(header: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
+    const SP_HTAB: &[u8] = b" \t";
+    let trim = |s: &'a [u8]| {
+        let start = s
+            .iter()
+            .position(|b| !SP_HTAB.contains(b))
+            .unwrap_or(s.len());
+        let end = s
+            .iter()
+            .rposition(|b| !SP_HTAB.contains(b))
+            .map_or(start, |i| i + 1);
+        s.get(start..end).unwrap_or_default()
+    };
+    header.split(|&b| b == b';').filter_map(move |pair| {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let (n, v) = pair.split_at_checked(eq)?;
+        if trim(n) != name {
+            return None;
+        }
+        let v = trim(v.get(1..).unwrap_or_default());
+        Some(match v {
+            [b'"', inner @ .., b'"'] => inner,
+            _ => v,
+        })
     })
 }
 
-/// Text that only one value is written as: a whole number of at most 19
-/// digits (a `u64`, read exactly), or a string without escapes, with
-/// nothing around either. Two such texts that differ are different values.
-fn plain(json: &str) -> bool {
-    let bytes = json.as_bytes();
-    match bytes {
-        [b'"', inner @ .., b'"'] => !inner.contains(&b'\\'),
-        _ => (1..=19).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_digit),
+/// The cookies of our name that a request's session refused: reported as
+/// one event, however many there were.
+#[derive(Default)]
+struct Refused {
+    count: usize,
+    first: Option<DecodeError>,
+}
+
+impl Refused {
+    fn add(&mut self, why: DecodeError) {
+        self.count += 1;
+        self.first.get_or_insert(why);
+    }
+
+    /// One `debug!` event for all of them (with the `tracing` feature).
+    fn report(&mut self, _config: &Config) {
+        if let Some(_first) = self.first.take() {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                cookie = %_config.cookie_name,
+                refused = self.count,
+                first = %_first,
+                "session cookies refused"
+            );
+            self.count = 0;
+        }
     }
 }
 
@@ -856,15 +981,6 @@ fn random_hex_token() -> String {
     let mut token = String::with_capacity(40);
     signed::push_hex(&bytes, &mut token);
     token
-}
-
-/// Compares in time that depends on the lengths only.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// Whole seconds, as they are written: what a handler sees of a new
@@ -902,23 +1018,50 @@ mod tests {
             ("1", " 1", true),
             ("1", "1.0", false),
             ("1e2", "100.0", true),
-            ("-0", "0", false),
+            ("-0", "0", true),
+            ("-0.0", "0", false),
             ("12345678901234567890", "12345678901234567891", false),
-            ("100000000000000000000", "100000000000000000001", true),
+            // Beyond 64 bits, integers that one `f64` holds are still different.
+            ("100000000000000000000", "100000000000000000001", false),
+            (
+                "340282366920938463463374607431768211455",
+                "340282366920938463463374607431768211454",
+                false,
+            ),
+            (
+                "-170141183460469231731687303715884105728",
+                "-170141183460469231731687303715884105728",
+                true,
+            ),
+            ("[100000000000000000000]", "[100000000000000000001]", false),
+            (
+                r#"{"n": 100000000000000000000}"#,
+                r#"{"n":100000000000000000001}"#,
+                false,
+            ),
+            ("1e400", "1e400", true),
+            ("1e400", "2e400", false),
             ("\"a\"", "\"b\"", false),
             ("\"\\u0061\"", "\"a\"", true),
             ("\"é\"", "\"\\u00e9\"", true),
             ("\"1\"", "1", false),
             ("[1, 2]", "[1,2]", true),
+            ("[1, 2]", "[1,2,3]", false),
+            ("[]", "{}", false),
             (r#"{"a": 1, "b": 2}"#, r#"{"b":2,"a":1}"#, true),
+            (r#"{"a": 1, "a": 2}"#, r#"{"a":2}"#, true),
+            (r#"{"a": 1}"#, r#"{"a":1,"b":1}"#, false),
+            (
+                r#"{"a\u0062": [1, {"c": null}]}"#,
+                r#"{"ab":[1,{"c":null}]}"#,
+                true,
+            ),
             ("null", "false", false),
+            ("null", "null", true),
             ("true", "true ", true),
         ] {
             assert_eq!(same_json(a, b), same, "{a} {b}");
             assert_eq!(same_json(b, a), same, "{b} {a}");
-            let parsed: serde_json::Value = serde_json::from_str(a).unwrap();
-            let other: serde_json::Value = serde_json::from_str(b).unwrap();
-            assert_eq!(parsed == other, same, "the tree agrees: {a} {b}");
         }
     }
 
@@ -1030,14 +1173,6 @@ mod tests {
         s.flash("text").unwrap();
         assert!(s.pop_flash::<u32>("").is_err());
         assert_eq!(s.peek_flash::<String>("").unwrap(), ["text"]);
-    }
-
-    #[test]
-    fn constant_time_eq_compares() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]

@@ -67,6 +67,13 @@ fn app(layer: SessionLayer) -> Router {
             }),
         )
         .route(
+            "/touch",
+            get(|s: Session| async move {
+                s.changed();
+                "touched"
+            }),
+        )
+        .route(
             "/invalidate",
             get(|s: Session| async move {
                 s.invalidate();
@@ -230,10 +237,39 @@ async fn used_session_adds_vary_cookie_once() {
 }
 
 #[tokio::test]
-async fn new_session_is_written_even_when_only_read() {
+async fn new_session_that_is_only_read_writes_no_cookie() {
     let reply = send(&app(layer()), "/read", None).await;
     assert_eq!(reply.json()["new"], true);
-    let cookie = reply.session_cookie().expect("a new session is written");
+    assert!(
+        reply.session_cookie().is_none(),
+        "nothing to keep, so no cookie"
+    );
+    assert_eq!(reply.vary(), ["cookie"], "read, so it varies on Cookie");
+}
+
+#[tokio::test]
+async fn refused_cookie_that_is_only_read_writes_no_cookie() {
+    let value = cookie_at(
+        now(),
+        now(),
+        json!({"n": 7}),
+        b"another secret, also 32 bytes long!",
+    );
+    let reply = send(&app(layer()), "/read", Some(&format!("session={value}"))).await;
+    assert_eq!(reply.json()["new"], true);
+    assert!(reply.session_cookie().is_none());
+    assert_eq!(reply.vary(), ["cookie"]);
+}
+
+#[tokio::test]
+async fn new_session_is_written_once_it_holds_something_or_is_marked_changed() {
+    let app = app(layer());
+    let reply = send(&app, "/count", None).await;
+    let cookie = reply.session_cookie().expect("it holds a value");
+    assert_eq!(Value::Object(decode(cookie.value()).2), json!({"n": 1}));
+
+    let reply = send(&app, "/touch", None).await;
+    let cookie = reply.session_cookie().expect("changed() forces the write");
     let (accessed, created, state) = decode(cookie.value());
     assert!(state.is_empty());
     assert!(accessed.abs_diff(now()) <= 2 && created == accessed);

@@ -52,6 +52,10 @@ impl<M: Mac + KeyInit + Clone> KeyRing<M> {
             // for fixed-size MACs.
             match <M as KeyInit>::new_from_slice(&key) {
                 Ok(mac) => mac,
+                #[allow(
+                    clippy::unreachable,
+                    reason = "HMAC keys of any length; the error exists for fixed-size MACs"
+                )]
                 Err(_) => unreachable!("HMAC accepts keys of any length"),
             }
         };

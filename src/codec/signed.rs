@@ -29,6 +29,10 @@ pub(crate) fn keyed(secret: &[u8]) -> HmacSha1 {
     // fixed-size MACs.
     match HmacSha1::new_from_slice(secret) {
         Ok(mac) => mac,
+        #[allow(
+            clippy::unreachable,
+            reason = "HMAC keys of any length; the error exists for fixed-size MACs"
+        )]
         Err(_) => unreachable!("HMAC accepts keys of any length"),
     }
 }
