@@ -85,9 +85,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
-        let app = Router::new()
-            .route("/", get(counter))
-            .layer(SessionLayer::new(SECRET));
+        Self::start_with(SessionLayer::new(SECRET)).await
+    }
+
+    async fn start_with(layer: SessionLayer) -> Self {
+        let app = Router::new().route("/", get(counter)).layer(layer);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -719,6 +721,43 @@ async fn cookies_of_other_names_are_ignored() {
             ),
         ])
         .await;
+}
+
+#[tokio::test]
+async fn names_behind_unicode_whitespace_are_other_cookies() {
+    // A browser stores "\u{2000}__Host-session" as an ordinary cookie,
+    // without the prefix's rules (plain HTTP, a sibling's Domain=): it must
+    // never stand in for the real `__Host-session`.
+    let server = Server::start_with(
+        SessionLayer::new(SECRET)
+            .cookie_name("__Host-session")
+            .secure(true),
+    )
+    .await;
+    let planted = session_cookie(666);
+    let victim = session_cookie(5);
+    for space in ['\u{2000}', '\u{00A0}', '\u{0085}', '\u{3000}', '\u{200A}'] {
+        let case = format!("U+{:04X}", u32::from(space));
+        let alone = format!("{space}__Host-session={planted}");
+        let seen = server.get(&format!("{case} alone"), alone.as_bytes()).await;
+        assert_eq!(seen, Seen::fresh(), "{case} alone");
+        let ahead = format!("{space}__Host-session={planted}; __Host-session={victim}");
+        let seen = server.get(&format!("{case} ahead"), ahead.as_bytes()).await;
+        assert_eq!(
+            seen,
+            Seen::continued(5),
+            "{case}: the victim's session is kept"
+        );
+        let behind = format!("__Host-session{space}={planted}; __Host-session={victim}");
+        let seen = server
+            .get(&format!("{case} behind"), behind.as_bytes())
+            .await;
+        assert_eq!(seen, Seen::continued(5), "{case} after the name");
+    }
+    // Spaces and tabs around a pair are what RFC 6265bis trims.
+    let padded = format!(" \t__Host-session \t= \t{victim} \t;x=1");
+    let seen = server.get("spaces and tabs", padded.as_bytes()).await;
+    assert_eq!(seen, Seen::continued(5));
 }
 
 #[tokio::test]

@@ -20,8 +20,8 @@ use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
-    ConfigError, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError, SessionLayer,
-    signed_deserialize, signed_serialize,
+    ConfigError, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError,
+    SessionLayer, signed_deserialize, signed_serialize,
 };
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
@@ -358,6 +358,54 @@ async fn session_past_max_lifetime_starts_fresh_however_active() {
     let value = cookie_at(now(), now() - 3500, json!({"n": 5}), SECRET);
     let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
     assert_eq!(reply.json()["n"], 5);
+}
+
+#[tokio::test]
+async fn session_from_the_future_beyond_the_skew_allowance_starts_fresh() {
+    let skew = MAX_CLOCK_SKEW.as_secs();
+    // With a day's max_lifetime, a cookie a year ahead would otherwise stay
+    // valid for a year.
+    let app = app(layer().max_lifetime(Some(Duration::from_secs(86_400))));
+    let ahead = now() + skew + 5;
+    for (case, accessed, created) in [
+        ("accessed ahead", ahead, now() - 10),
+        ("created ahead", now(), ahead),
+        ("both ahead", ahead, ahead),
+        ("a year ahead", now() + 365 * 86_400, now() + 365 * 86_400),
+    ] {
+        let value = cookie_at(accessed, created, json!({"n": 5}), SECRET);
+        let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
+        assert_eq!(reply.json()["new"], true, "{case}");
+        assert_eq!(reply.json()["n"], Value::Null, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn session_from_the_future_within_the_allowance_is_kept_at_now() {
+    let app = app(layer());
+    let ahead = now() + MAX_CLOCK_SKEW.as_secs() - 5;
+    let value = cookie_at(ahead, ahead, json!({"n": 5}), SECRET);
+    let cookie = format!("session={value}");
+    let reply = send(&app, "/read", Some(&cookie)).await;
+    assert_eq!(
+        reply.json()["new"],
+        false,
+        "a few seconds of skew still work"
+    );
+    assert_eq!(reply.json()["n"], 5);
+    assert!(
+        reply.json()["created"].as_u64().unwrap() <= now(),
+        "a future created is taken as now"
+    );
+    let reply = send(&app, "/count", Some(&cookie)).await;
+    let written = reply.session_cookie().expect("changed, so written");
+    let (accessed, created, state) = decode(written.value());
+    assert_eq!(state["n"], 6);
+    let after = now();
+    assert!(
+        created <= after && accessed <= after,
+        "no future time is carried forward: {accessed} {created}"
+    );
 }
 
 #[tokio::test]

@@ -93,3 +93,49 @@ async fn expired_cookie_is_reported_as_timed_out() {
     let lines = recorder.0.lock().unwrap().clone();
     assert!(lines.iter().any(|l| l.contains("timed out")), "{lines:?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn many_refused_cookies_are_one_event() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let header = "session=;".repeat(10_000);
+    use_session_with_cookie(&header).await;
+    let lines = recorder.0.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{:?}", &lines[..lines.len().min(3)]);
+    assert!(lines[0].contains("refused=10000"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("shorter than its signature"),
+        "the first reason: {}",
+        lines[0]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_value_that_does_not_fit_its_type_is_never_logged() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let value = signed_serialize(
+        &(now, now, serde_json::json!({"pin": "hunter2-private"})),
+        SECRET,
+    )
+    .unwrap();
+    let service = SessionLayer::new(SECRET).layer(service_fn(|req: Request<()>| async move {
+        let session = req.extensions().get::<Session>().unwrap();
+        let err = session.get::<u32>("pin").unwrap_err();
+        // serde_json's message quotes the stored string: the handler
+        // sees it, no log line does.
+        assert!(err.to_string().contains("hunter2-private"), "{err}");
+        Ok::<_, Infallible>(Response::new(()))
+    }));
+    let req = Request::builder()
+        .header(header::COOKIE, format!("session={value}"))
+        .body(())
+        .unwrap();
+    service.oneshot(req).await.unwrap();
+    let lines = recorder.0.lock().unwrap().clone();
+    assert!(lines.iter().all(|l| !l.contains("hunter2")), "{lines:?}");
+}
