@@ -5,8 +5,8 @@
 //! [`SessionLayer`] wraps any service. Each request gets a [`Session`] in
 //! its extensions (and, with the `axum` feature, as an extractor); the
 //! cookie is verified only when a handler first uses the session, and
-//! written back only when the session changed, is new, was signed with a
-//! fallback secret, or is due for reissue.
+//! written back only when the session changed, is new and holds
+//! something, was signed with a fallback secret, or is due for reissue.
 //!
 //! The cookie is **signed, not encrypted**: users can read what is in it,
 //! but cannot change it. Keep secrets out of the session.

@@ -40,7 +40,7 @@ const FLASH_PREFIX: &str = "_f_";
 /// Nothing is decoded until the first method call, so handlers that never
 /// touch the session cost nothing. Values are stored as JSON; a method
 /// counts as a change only when the state really changes, and only then
-/// (or when the session is new, was verified by a fallback secret, or is
+/// (or when the session is new and holds something, was verified by a fallback secret, or is
 /// due for reissue) is the cookie written.
 ///
 /// ```
