@@ -5,7 +5,7 @@ use std::{fmt, sync::OnceLock, time::Duration};
 
 use cookie::SameSite;
 
-use crate::{codec::Keys, error::ConfigError, format::Format};
+use crate::{codec::Codec, error::ConfigError, format::Format};
 
 /// Shortest secret accepted, in bytes.
 ///
@@ -56,8 +56,8 @@ pub(crate) struct Config {
     pub(crate) partitioned: bool,
     pub(crate) cookie_on_exception: bool,
     pub(crate) format: Format,
-    /// The secrets keyed for `format`; see [`Config::rekey`].
-    pub(crate) keys: Keys,
+    /// The format with the secrets keyed for it; see [`Config::rekey`].
+    pub(crate) codec: Codec,
     /// The verdict of [`Config::validate`], computed once per configuration.
     pub(crate) verdict: OnceLock<Result<(), ConfigError>>,
 }
@@ -66,7 +66,7 @@ impl Config {
     pub(crate) fn new(secret: &[u8]) -> Self {
         let format = Format::default();
         Self {
-            keys: Keys::new(&format, secret, []),
+            codec: Codec::new(&format, secret, []),
             format,
             secret: Secret::new(secret),
             fallback_secrets: Vec::new(),
@@ -95,7 +95,7 @@ impl Config {
     /// Keys the secrets for the format again; the builder calls it after
     /// changing either, so that requests never key a secret.
     pub(crate) fn rekey(&mut self) {
-        self.keys = Keys::new(
+        self.codec = Codec::new(
             &self.format,
             &self.secret.0,
             self.fallback_secrets.iter().map(|s| &*s.0),

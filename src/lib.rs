@@ -144,7 +144,7 @@ mod session;
 
 pub use codec::{
     MAX_COOKIE_VALUE_LEN,
-    signed::{signed_deserialize, signed_serialize},
+    signed_serialize::{signed_deserialize, signed_serialize},
 };
 pub use config::MIN_SECRET_LEN;
 pub use cookie::SameSite;
