@@ -64,6 +64,12 @@ pub enum ConfigError {
         /// The configured inactivity timeout.
         timeout: Duration,
     },
+    /// A Pyramid `hashalg` name that `HashAlg` does not offer (parsing a
+    /// `HashAlg` from a string).
+    UnknownHashAlg {
+        /// The name that was given.
+        name: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -118,6 +124,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "reissue_time ({reissue_time:?}) must be shorter than timeout ({timeout:?}), \
                  or sessions expire before they are reissued; lower reissue_time or set it to None"
+            ),
+            Self::UnknownHashAlg { name } => write!(
+                f,
+                "hashalg {name:?} is not offered; use sha512 (Pyramid's default), sha384, \
+                 sha256 or sha1"
             ),
         }
     }

@@ -158,11 +158,19 @@ const PYRAMID_SALT: &str = "pyramid.session.";
 
 /// The hash of [`Format::pyramid2_with`]'s HMAC: Pyramid's `hashalg`.
 ///
+/// It is written and parsed by the name Pyramid (and Python's `hashlib`)
+/// gives it; parsing ignores case, as `hashlib` does, and refuses the
+/// hashes this crate does not offer (`md5`, `sha224`, `sha3_*`, `blake2*`)
+/// with [`ConfigError::UnknownHashAlg`](crate::ConfigError::UnknownHashAlg).
+///
 /// ```
 /// use tower_cookie_session::HashAlg;
 ///
 /// assert_eq!(HashAlg::default(), HashAlg::Sha512);
-/// assert_eq!(HashAlg::Sha256.name(), "sha256");
+/// assert_eq!(HashAlg::Sha256.to_string(), "sha256");
+/// assert_eq!("sha384".parse(), Ok(HashAlg::Sha384));
+/// assert_eq!("SHA512".parse(), Ok(HashAlg::Sha512));
+/// assert!("md5".parse::<HashAlg>().is_err());
 /// ```
 #[cfg(feature = "pyramid2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
@@ -182,39 +190,16 @@ pub enum HashAlg {
 
 #[cfg(feature = "pyramid2")]
 impl HashAlg {
+    const ALL: [Self; 4] = [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512];
+
     /// The name Pyramid (and Python's `hashlib`) gives the hash.
-    ///
-    /// ```
-    /// use tower_cookie_session::HashAlg;
-    ///
-    /// assert_eq!(HashAlg::Sha512.name(), "sha512");
-    /// ```
-    #[must_use]
-    pub const fn name(self) -> &'static str {
+    const fn name(self) -> &'static str {
         match self {
             Self::Sha1 => "sha1",
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
         }
-    }
-
-    /// The hash that Pyramid's `hashalg` names, ignoring case as Python's
-    /// `hashlib` does; `None` for the hashes this crate does not offer
-    /// (`md5`, `sha224`, `sha3_*`, `blake2*`).
-    ///
-    /// ```
-    /// use tower_cookie_session::HashAlg;
-    ///
-    /// assert_eq!(HashAlg::from_name("sha384"), Some(HashAlg::Sha384));
-    /// assert_eq!(HashAlg::from_name("SHA512"), Some(HashAlg::Sha512));
-    /// assert_eq!(HashAlg::from_name("md5"), None);
-    /// ```
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512]
-            .into_iter()
-            .find(|h| h.name().eq_ignore_ascii_case(name))
     }
 
     /// Length of the signature in bytes (before base64).
@@ -225,5 +210,26 @@ impl HashAlg {
             Self::Sha384 => 48,
             Self::Sha512 => 64,
         }
+    }
+}
+
+#[cfg(feature = "pyramid2")]
+impl fmt::Display for HashAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "pyramid2")]
+impl std::str::FromStr for HashAlg {
+    type Err = crate::ConfigError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|h| h.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| crate::ConfigError::UnknownHashAlg {
+                name: name.to_owned(),
+            })
     }
 }

@@ -59,7 +59,7 @@ fn app(layer: SessionLayer) -> Router {
             "/read",
             get(|s: Session| async move {
                 json!({
-                    "n": s.get_value("n"),
+                    "n": s.get_value("n").unwrap(),
                     "new": s.is_new(),
                     "created": s.created().duration_since(UNIX_EPOCH).unwrap().as_secs(),
                 })

@@ -34,14 +34,10 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
         Some("pyramid2") => {
             let hashalg = match var("SESSION_HASHALG") {
                 None => HashAlg::Sha512,
-                Some(name) => {
-                    let name = name.to_string_lossy();
-                    HashAlg::from_name(&name).ok_or_else(|| {
-                        format!(
-                            "SESSION_HASHALG must be sha512, sha384, sha256 or sha1, not {name:?}"
-                        )
-                    })?
-                }
+                Some(name) => name
+                    .to_string_lossy()
+                    .parse()
+                    .map_err(|e| format!("SESSION_HASHALG: {e}"))?,
             };
             Ok(Format::pyramid2_with(hashalg, PYRAMID_SALT))
         }

@@ -211,21 +211,26 @@ impl Session {
         })
     }
 
-    /// The value stored under `key` as a [`serde_json::Value`]; `None` if
-    /// `key` is absent or its JSON cannot be read as a `Value` (a number
-    /// beyond `f64`, nesting deeper than 128). Use `get::<serde_json::Value>`
-    /// to see the error.
+    /// The value stored under `key` as a [`serde_json::Value`], whatever
+    /// its JSON holds; the same as `get::<serde_json::Value>(key)`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the JSON cannot be read as a
+    /// `Value`: a number beyond `f64`, or nesting deeper than 128.
+    ///
+    /// # Examples
     ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
     /// session.insert("prefs", serde_json::json!({"theme": "dark"}))?;
-    /// assert_eq!(session.get_value("prefs").unwrap()["theme"], "dark");
+    /// assert_eq!(session.get_value("prefs")?.unwrap()["theme"], "dark");
+    /// assert_eq!(session.get_value("missing")?, None);
     /// # Ok::<(), tower_cookie_session::SessionError>(())
     /// ```
-    #[must_use]
-    pub fn get_value(&self, key: &str) -> Option<serde_json::Value> {
-        self.get(key).ok().flatten()
+    pub fn get_value(&self, key: &str) -> Result<Option<serde_json::Value>, SessionError> {
+        self.get(key)
     }
 
     /// Whether `key` is in the session.
