@@ -60,6 +60,9 @@ pub(crate) struct Config {
     pub(crate) codec: Codec,
     /// The verdict of [`Config::validate`], computed once per configuration.
     pub(crate) verdict: OnceLock<Result<(), ConfigError>>,
+    /// The `Set-Cookie` attributes after the value, formatted once per
+    /// configuration by the response future.
+    pub(crate) set_cookie_attributes: OnceLock<String>,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             partitioned: false,
             cookie_on_exception: true,
             verdict: OnceLock::new(),
+            set_cookie_attributes: OnceLock::new(),
         }
     }
 

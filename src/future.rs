@@ -2,7 +2,6 @@
 //! session cookie and `Vary: Cookie` into the response.
 
 use std::{
-    fmt::Write as _,
     future::Future,
     pin::Pin,
     task::{Context, Poll, ready},
@@ -68,38 +67,41 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     if response.status().is_server_error() && !config.cookie_on_exception {
         return;
     }
-    let cookie = match session.cookie_action() {
+    let header = match session.cookie_action() {
         CookieAction::Keep => return,
-        CookieAction::Write(value) => set_cookie(config, value),
+        CookieAction::Write(value) => set_cookie_header(config, &value),
         CookieAction::Remove => {
             let mut cookie = set_cookie(config, String::new());
             cookie.make_removal();
-            cookie
+            cookie.to_string()
         }
     };
-    // Room for the attributes too, so the header is written without
-    // growing (from nothing, `to_string` grows it four or five times).
-    let mut header = String::with_capacity(
-        config.cookie_name.len()
-            + cookie.value().len()
-            + config.path.len()
-            + config.domain.as_ref().map_or(0, String::len)
-            + ATTRIBUTES_LEN,
-    );
-    let _ = write!(header, "{cookie}");
     // The name and attributes were validated with the configuration, and
-    // the value is hex and base64 (URL-safe in Pyramid 2's format), so
-    // the header is always valid.
+    // every format's value is base64 or hex, so the header is always valid.
     if let Ok(value) = HeaderValue::try_from(header) {
         response.headers_mut().append(SET_COOKIE, value);
     }
 }
 
-/// The longest the fixed parts of a `Set-Cookie` header can be: `=`, and
-/// `; HttpOnly; SameSite=Strict; Partitioned; Secure; Path=; Domain=;
-/// Max-Age=` with a 19-digit number, and a removal cookie's `; Expires=`
-/// with its date.
-const ATTRIBUTES_LEN: usize = 160;
+/// `name=value` and the configured attributes. The cookie crate formats
+/// the attributes once per configuration; each response copies them.
+fn set_cookie_header(config: &Config, value: &str) -> String {
+    let attributes = config.set_cookie_attributes.get_or_init(|| {
+        let formatted = set_cookie(config, String::new()).to_string();
+        // `name=` and nothing else comes before the attributes.
+        formatted
+            .get(config.cookie_name.len() + 1..)
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let name = config.cookie_name.as_str();
+    let mut header = String::with_capacity(name.len() + 1 + value.len() + attributes.len());
+    header.push_str(name);
+    header.push('=');
+    header.push_str(value);
+    header.push_str(attributes);
+    header
+}
 
 fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
     let mut cookie = Cookie::build((config.cookie_name.as_str(), value))
@@ -135,7 +137,39 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    #[test]
+    fn set_cookie_header_is_what_the_cookie_crate_formats() {
+        let base = Config::new(&[7; 32]);
+        let configs = [
+            Config::new(&[7; 32]),
+            Config {
+                cookie_name: "__Host-s".to_owned(),
+                secure: true,
+                partitioned: true,
+                same_site: cookie::SameSite::None,
+                max_age: Some(Duration::from_secs(86_400)),
+                ..base.clone()
+            },
+            Config {
+                domain: Some("example.com".to_owned()),
+                path: "/app".to_owned(),
+                http_only: false,
+                same_site: cookie::SameSite::Strict,
+                ..base
+            },
+        ];
+        for config in &configs {
+            let value = "0123abcd+/==";
+            let expected = set_cookie(config, value.to_owned()).to_string();
+            assert_eq!(set_cookie_header(config, value), expected);
+            // Cached, and still right.
+            assert_eq!(set_cookie_header(config, value), expected);
+        }
+    }
 
     #[test]
     fn vary_is_added_once() {

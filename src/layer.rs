@@ -105,7 +105,9 @@ impl SessionLayer {
     fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
         let config = Arc::make_mut(&mut self.config);
         f(config);
+        // What was derived from the previous configuration.
         config.verdict = Default::default();
+        config.set_cookie_attributes = Default::default();
         self
     }
 
