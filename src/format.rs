@@ -3,20 +3,52 @@
 use std::fmt;
 
 /// The wire format of the session cookie, set with
-/// [`SessionLayer::format`](crate::SessionLayer::format).
+/// [`SessionLayer::format`](crate::SessionLayer::format). This is where
+/// each format's bytes are described.
 ///
-/// Both formats sign the same JSON payload, `[accessed, created, {state}]`,
-/// and follow the same rules (timeouts, reissue, flash, CSRF, fallback
-/// secrets, the size limit); they differ in how the payload is signed and
-/// encoded.
+/// Every format carries the same payload and follows the same rules
+/// (timeouts, reissue, flash, CSRF, fallback secrets, the size limit):
 ///
-/// - [`Format::signed_serialize`] (the default): Pyramid's
-///   `signed_serialize`, as used by `UnencryptedCookieSessionFactoryConfig`,
-///   with JSON in place of pickle:
-///   `hex(HMAC-SHA1(secret, json)) || base64(json)`.
-/// - [`Format::pyramid2`] (feature `pyramid2`): Pyramid 1.5 to 2.1's
-///   `SignedCookieSessionFactory` with its JSON serializer:
-///   `base64url_nopad(HMAC-<hash>(salt || secret, json) || json)`.
+/// ```text
+/// payload = UTF-8 JSON: [accessed, created, {state}]
+/// ```
+///
+/// `accessed` and `created` are Unix seconds, written as integers and read
+/// as any JSON number (Pyramid writes floats); `state` is the session's
+/// keys and values, written with sorted keys and no spaces. A value whose
+/// payload is not `[number, number, object]` is refused.
+///
+/// # [`Format::signed_serialize`] (the default)
+///
+/// Pyramid's `signed_serialize`, as `UnencryptedCookieSessionFactoryConfig`
+/// uses it, with JSON in place of pickle:
+///
+/// ```text
+/// value = hex_lower(HMAC-SHA1(secret, payload)) || base64_standard_padded(payload)
+/// ```
+///
+/// Reading accepts the hex digits in either case and the base64 with or
+/// without its padding. [`signed_serialize`](crate::signed_serialize) and
+/// [`signed_deserialize`](crate::signed_deserialize) make and read such
+/// values by hand.
+///
+/// # `Format::pyramid2` (feature `pyramid2`)
+///
+/// Pyramid 1.5 to 2.1's `SignedCookieSessionFactory` with its JSON
+/// serializer (WebOb's `SignedSerializer`):
+///
+/// ```text
+/// value = base64url_nopad(HMAC-<hashalg>(salt || secret, payload) || payload)
+/// ```
+///
+/// `hashalg` is SHA-512 and `salt` is `"pyramid.session."` unless
+/// `Format::pyramid2_with` says otherwise. Reading accepts padded
+/// values too. (Python's decoder is more lenient still, skipping characters
+/// outside the alphabet; Pyramid never writes such values, and the layer
+/// refuses them.) The size limit counts the longer of the value the
+/// layer writes and the value Pyramid would write for the same session
+/// (`json.dumps` adds spaces and escapes non-ASCII), so that either side
+/// can write back what the other wrote.
 ///
 /// # Examples
 ///
@@ -40,10 +72,8 @@ pub(crate) enum Kind {
 }
 
 impl Format {
-    /// Pyramid's `signed_serialize` with JSON: 40 lowercase hex characters
-    /// of HMAC-SHA1 over the JSON, then the JSON in standard, padded
-    /// base64. The default; [`signed_serialize`](crate::signed_serialize)
-    /// makes the same values by hand.
+    /// Pyramid's `signed_serialize` with JSON, the default (its bytes are
+    /// on [`Format`]).
     ///
     /// ```
     /// use tower_cookie_session::Format;
@@ -58,16 +88,11 @@ impl Format {
     }
 
     /// Pyramid's `SignedCookieSessionFactory` with its defaults:
-    /// HMAC-SHA512 and the salt `"pyramid.session."`. A layer in this
-    /// format reads and writes the sessions of a Pyramid application that
-    /// shares its secret and cookie name.
-    ///
-    /// Values are `base64url_nopad(HMAC-SHA512(salt || secret, json) ||
-    /// json)`; padded input is accepted too. (Python's decoder is more
-    /// lenient still, skipping characters outside the alphabet; Pyramid
-    /// never writes such values, and the layer refuses them.) The secret's bytes are the
-    /// ones Pyramid uses: see the README's "Migrating from Pyramid" for
-    /// non-ASCII secrets.
+    /// HMAC-SHA512 and the salt `"pyramid.session."` (its bytes are on
+    /// [`Format`]). A layer in this format reads and writes the sessions
+    /// of a Pyramid application that shares its secret and cookie name.
+    /// The secret's bytes are the ones Pyramid uses: see the README's
+    /// "Migrating from Pyramid" for non-ASCII secrets.
     ///
     /// ```
     /// use tower_cookie_session::{Format, HashAlg, SessionLayer};

@@ -69,19 +69,15 @@
 //! # Ok::<(), tower_cookie_session::ConfigError>(())
 //! ```
 //!
-//! # Wire format
+//! # Wire formats
 //!
-//! `hex(HMAC-SHA1(secret, json)) || base64(json)`, where `json` is
-//! `[accessed, created, {state}]` with Unix-second timestamps: Pyramid's
-//! `signed_serialize` with JSON in place of pickle. [`signed_serialize`]
-//! and [`signed_deserialize`] expose it. A cookie that fails in any way
-//! (bad signature, bad encoding, wrong shape, expired) gives a fresh,
+//! The default is Pyramid's `signed_serialize` with JSON in place of
+//! pickle; with the `pyramid2` feature, [`SessionLayer::format`] can select
+//! the cookies of Pyramid 2's `SignedCookieSessionFactory`, so that a Rust
+//! service and a Pyramid app sharing the secret share their sessions.
+//! [`Format`] describes each format's bytes. A cookie that fails in any
+//! way (bad signature, bad encoding, wrong shape, expired) gives a fresh,
 //! empty session: never an error response, never a panic.
-//!
-//! With the `pyramid2` feature, [`SessionLayer::format`] can select
-//! `Format::pyramid2()` instead: the cookies of Pyramid 2's
-//! `SignedCookieSessionFactory`, so that a Rust service and a Pyramid app
-//! sharing the secret share their sessions:
 //!
 //! ```
 //! # #[cfg(feature = "pyramid2")] {

@@ -121,9 +121,9 @@ fn hex_digit(c: u8) -> Result<u8, DecodeError> {
 }
 
 /// Serializes `data` as JSON and signs it with `secret`, as Pyramid's
-/// `signed_serialize` does (with JSON in place of pickle): 40 lowercase hex
-/// characters of HMAC-SHA1 over the JSON, then the JSON in standard,
-/// padded base64.
+/// `signed_serialize` does (with JSON in place of pickle): the bytes of
+/// [`Format::signed_serialize`](crate::Format::signed_serialize), for any
+/// JSON, not only a session's payload.
 ///
 /// The session layer signs its cookies this way; use this function to make
 /// or inspect values by hand, e.g. in tests.

@@ -162,7 +162,7 @@ impl Session {
     ///
     /// [`SessionError::Serialize`] if `value` cannot be JSON;
     /// [`SessionError::TooLarge`] if the cookie would exceed
-    /// [`MAX_COOKIE_VALUE_LEN`]. On error the session is left as it was.
+    /// [`MAX_COOKIE_VALUE_LEN`](crate::MAX_COOKIE_VALUE_LEN). On error the session is left as it was.
     ///
     /// # Examples
     ///
