@@ -214,6 +214,10 @@ pub enum DecodeError {
     /// The payload is JSON but not `[accessed, created, {state}]` with
     /// valid timestamps.
     WrongShape,
+    /// The value starts with a format version this release does not know
+    /// (the sealed format's first byte), e.g. one written by a newer
+    /// release during a rolling upgrade.
+    UnknownVersion,
 }
 
 impl fmt::Display for DecodeError {
@@ -225,6 +229,7 @@ impl fmt::Display for DecodeError {
             Self::BadSignature => "signature does not match",
             Self::InvalidJson => "payload is not valid JSON of the expected type",
             Self::WrongShape => "payload is not [accessed, created, {state}]",
+            Self::UnknownVersion => "value is of a format version this release does not know",
         })
     }
 }

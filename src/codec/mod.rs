@@ -18,6 +18,8 @@ use crate::{
 pub(crate) mod payload;
 #[cfg(feature = "pyramid2")]
 pub(crate) mod pyramid2;
+#[cfg(feature = "sealed")]
+pub(crate) mod sealed;
 pub(crate) mod signed_serialize;
 pub(crate) mod state;
 
@@ -53,6 +55,8 @@ pub(crate) enum Codec {
     SignedSerialize(signed_serialize::SignedSerialize),
     #[cfg(feature = "pyramid2")]
     Pyramid2(pyramid2::Pyramid2),
+    #[cfg(feature = "sealed")]
+    Sealed(sealed::Sealed),
 }
 
 impl Codec {
@@ -69,6 +73,8 @@ impl Codec {
             Kind::Pyramid2 { hashalg, salt } => {
                 Self::Pyramid2(pyramid2::Pyramid2::new(*hashalg, salt, primary, fallbacks))
             }
+            #[cfg(feature = "sealed")]
+            Kind::Sealed => Self::Sealed(sealed::Sealed::new(primary, fallbacks)),
         }
     }
 
@@ -77,6 +83,8 @@ impl Codec {
             Self::SignedSerialize(format) => format,
             #[cfg(feature = "pyramid2")]
             Self::Pyramid2(format) => format,
+            #[cfg(feature = "sealed")]
+            Self::Sealed(format) => format,
         }
     }
 }
