@@ -33,6 +33,18 @@ pub(crate) mod state;
 /// ```
 pub const MAX_COOKIE_VALUE_LEN: usize = 4064;
 
+/// URL-safe base64 as Pyramid 2's and the sealed format use it: writes
+/// no padding, reads it or its absence (WebOb strips the padding and adds
+/// it back before decoding), and refuses a final character whose unused
+/// bits are set.
+#[cfg(any(feature = "pyramid2", feature = "sealed"))]
+const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 /// What each wire format does, with its keys made once per configuration.
 pub(crate) trait WireFormat {
     /// Checks `value` (the cookie named `cookie_name`) with each secret in

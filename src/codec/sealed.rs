@@ -9,15 +9,12 @@
 
 use std::fmt;
 
-use base64::{
-    Engine as _,
-    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
-};
+use base64::Engine as _;
 use chacha20poly1305::{AeadInPlace, Key, KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use super::WireFormat;
+use super::{BASE64URL, WireFormat};
 use crate::error::DecodeError;
 
 /// The first byte of every value: the format version, authenticated too.
@@ -31,16 +28,6 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = 1 + NONCE_LEN;
 /// What sealing adds to a payload, before base64.
 const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
-
-/// URL-safe alphabet; writes no padding, reads it or its absence (or part
-/// of it, as the Pyramid 2 decoder does). Like the crate's other decoders
-/// it refuses a final character whose unused bits are set.
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// The sealed format: a cipher for each secret, primary first, each keyed
 /// once when the configuration is made, so that no request derives a key.

@@ -3,6 +3,7 @@
 
 use std::{borrow::Cow, collections::BTreeMap};
 
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// Whether two JSON texts hold the same value: equal text, or equal once
@@ -20,41 +21,31 @@ pub(super) fn same_json(a: &str, b: &str) -> bool {
 /// unless it is written as a float.
 fn same_value(a: &str, b: &str) -> bool {
     match (a.as_bytes().first(), b.as_bytes().first()) {
-        (Some(b'{'), Some(b'{')) => {
-            match (
-                serde_json::from_str::<BTreeMap<Cow<'_, str>, &RawValue>>(a),
-                serde_json::from_str::<BTreeMap<Cow<'_, str>, &RawValue>>(b),
-            ) {
-                (Ok(a), Ok(b)) => {
-                    a.len() == b.len()
-                        && a.iter()
-                            .zip(&b)
-                            .all(|((ka, va), (kb, vb))| ka == kb && same_json(va.get(), vb.get()))
-                }
-                _ => false,
-            }
-        }
-        (Some(b'['), Some(b'[')) => {
-            match (
-                serde_json::from_str::<Vec<&RawValue>>(a),
-                serde_json::from_str::<Vec<&RawValue>>(b),
-            ) {
-                (Ok(a), Ok(b)) => {
-                    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| same_json(x.get(), y.get()))
-                }
-                _ => false,
-            }
-        }
-        (Some(b'"'), Some(b'"')) => matches!(
-            (
-                serde_json::from_str::<Cow<'_, str>>(a),
-                serde_json::from_str::<Cow<'_, str>>(b),
-            ),
-            (Ok(a), Ok(b)) if a == b
-        ),
+        (Some(b'{'), Some(b'{')) => both_parse(a, b, |a: BTreeMap<Cow<'_, str>, &RawValue>, b| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(&b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_json(va.get(), vb.get()))
+        }),
+        (Some(b'['), Some(b'[')) => both_parse(a, b, |a: Vec<&RawValue>, b| {
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| same_json(x.get(), y.get()))
+        }),
+        (Some(b'"'), Some(b'"')) => both_parse(a, b, |a: Cow<'_, str>, b| a == b),
         (Some(x), Some(y)) if is_number_start(*x) && is_number_start(*y) => same_number(a, b),
         // `true`, `false`, `null`, or values of different kinds.
         _ => a == b,
+    }
+}
+
+/// `same(a, b)` of both texts parsed as `T`; false if either does not parse.
+fn both_parse<'a, T: Deserialize<'a>>(
+    a: &'a str,
+    b: &'a str,
+    same: impl FnOnce(T, T) -> bool,
+) -> bool {
+    match (serde_json::from_str::<T>(a), serde_json::from_str::<T>(b)) {
+        (Ok(a), Ok(b)) => same(a, b),
+        _ => false,
     }
 }
 

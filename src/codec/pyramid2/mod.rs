@@ -3,27 +3,15 @@
 //! has its bytes), and [`python_json`]: how long Pyramid's JSON for a
 //! session is, which its size limit counts.
 
-use base64::{
-    Engine as _,
-    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
-};
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::{KeyRing, WireFormat};
+use super::{BASE64URL, KeyRing, WireFormat};
 use crate::{error::DecodeError, format::HashAlg};
 
 pub(crate) mod python_json;
-
-/// URL-safe alphabet; writes no padding, reads it or its absence (WebOb
-/// strips the padding and adds it back before decoding).
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Pyramid 2's format, its secrets keyed as `salt || secret` for the
 /// configured hash.
