@@ -44,7 +44,8 @@ pub(crate) struct Config {
     pub(crate) fallback_secrets: Vec<Secret>,
     pub(crate) cookie_name: String,
     pub(crate) timeout: Option<Duration>,
-    /// `None`: derived from the timeout; `Some(x)`: set explicitly.
+    /// `None`: a tenth of the session's timeout (see `Expiry`); `Some(x)`:
+    /// set explicitly.
     pub(crate) reissue_time: Option<Option<Duration>>,
     pub(crate) max_lifetime: Option<Duration>,
     pub(crate) max_age: Option<Duration>,
@@ -88,12 +89,6 @@ impl Config {
             verdict: OnceLock::new(),
             set_cookie_attributes: OnceLock::new(),
         }
-    }
-
-    /// The reissue time in force: as set, or a tenth of the timeout.
-    pub(crate) fn reissue_time(&self) -> Option<Duration> {
-        self.reissue_time
-            .unwrap_or_else(|| self.timeout.map(|t| t / 10))
     }
 
     /// Keys the secrets for the format again; the builder calls it after
@@ -201,15 +196,8 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_valid_and_derive_reissue_from_timeout() {
-        let c = config();
-        assert_eq!(c.validate(), Ok(()));
-        assert_eq!(c.reissue_time(), Some(Duration::from_secs(120)));
-        let c = Config {
-            timeout: None,
-            ..config()
-        };
-        assert_eq!(c.reissue_time(), None);
+    fn defaults_are_valid() {
+        assert_eq!(config().validate(), Ok(()));
     }
 
     #[test]

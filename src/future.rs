@@ -5,6 +5,7 @@ use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll, ready},
+    time::Duration,
 };
 
 use cookie::Cookie;
@@ -69,9 +70,13 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     }
     let header = match session.cookie_action() {
         CookieAction::Keep => return,
-        CookieAction::Write(value) => set_cookie_header(config, &value),
+        CookieAction::Write { value, max_age } if max_age == config.max_age => {
+            set_cookie_header(config, &value)
+        }
+        // A session with its own expiry: formatted whole, as it is rare.
+        CookieAction::Write { value, max_age } => set_cookie(config, value, max_age).to_string(),
         CookieAction::Remove => {
-            let mut cookie = set_cookie(config, String::new());
+            let mut cookie = set_cookie(config, String::new(), config.max_age);
             cookie.make_removal();
             cookie.to_string()
         }
@@ -87,7 +92,7 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
 /// the attributes once per configuration; each response copies them.
 fn set_cookie_header(config: &Config, value: &str) -> String {
     let attributes = config.set_cookie_attributes.get_or_init(|| {
-        let formatted = set_cookie(config, String::new()).to_string();
+        let formatted = set_cookie(config, String::new(), config.max_age).to_string();
         // `name=` and nothing else comes before the attributes.
         formatted
             .get(config.cookie_name.len() + 1..)
@@ -103,7 +108,7 @@ fn set_cookie_header(config: &Config, value: &str) -> String {
     header
 }
 
-fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
+fn set_cookie(config: &Config, value: String, max_age: Option<Duration>) -> Cookie<'_> {
     let mut cookie = Cookie::build((config.cookie_name.as_str(), value))
         .path(config.path.as_str())
         .secure(config.secure)
@@ -114,7 +119,7 @@ fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.as_str());
     }
-    if let Some(max_age) = config.max_age {
+    if let Some(max_age) = max_age {
         let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         cookie.set_max_age(cookie::time::Duration::seconds(secs));
     }
@@ -137,8 +142,6 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -164,7 +167,7 @@ mod tests {
         ];
         for config in &configs {
             let value = "0123abcd+/==";
-            let expected = set_cookie(config, value.to_owned()).to_string();
+            let expected = set_cookie(config, value.to_owned(), config.max_age).to_string();
             assert_eq!(set_cookie_header(config, value), expected);
             // Cached, and still right.
             assert_eq!(set_cookie_header(config, value), expected);

@@ -155,4 +155,4 @@ pub use format::HashAlg;
 pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use service::SessionService;
-pub use session::{MAX_CLOCK_SKEW, Session};
+pub use session::{Expiry, MAX_CLOCK_SKEW, Session};

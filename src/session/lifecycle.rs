@@ -3,13 +3,15 @@
 //! use, the cookie found, opened and checked against the clock
 //! ([`Loaded::load`]); the handler's changes, each checked against the
 //! size limit ([`Loaded::set`]); and at the response, what to write
-//! ([`Loaded::decide`]), which the response future carries out.
+//! ([`Loaded::decide`]), which the response future carries out. The
+//! timeout, reissue time and `Max-Age` are the layer's unless the session
+//! chose its own [`Expiry`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, header::COOKIE};
 
-use super::same_json::same_json;
+use super::{expiry::Expiry, same_json::same_json};
 use crate::{
     codec::{
         MAX_COOKIE_VALUE_LEN, WireFormat,
@@ -72,8 +74,12 @@ pub(super) struct Loaded {
 pub(crate) enum CookieAction {
     /// Nothing to write.
     Keep,
-    /// Write this value.
-    Write(String),
+    /// Write this value, with this `Max-Age` (`None`: a browser-session
+    /// cookie).
+    Write {
+        value: String,
+        max_age: Option<Duration>,
+    },
     /// Expire the cookie.
     Remove,
 }
@@ -187,8 +193,9 @@ impl Loaded {
                 CookieAction::Keep
             };
         }
-        let reissue_due = config
-            .reissue_time()
+        let expiry = Expiry::of(&self.state);
+        let reissue_due = expiry
+            .reissue_time(config)
             .is_some_and(|r| self.now - self.accessed >= r.as_secs_f64());
         // A new session is written once it holds something: reading one
         // sets no cookie (none before there is something to keep, and
@@ -213,7 +220,10 @@ impl Loaded {
         config
             .codec
             .seal_into(&json, &config.cookie_name, &mut value);
-        CookieAction::Write(value)
+        CookieAction::Write {
+            value,
+            max_age: expiry.max_age(config),
+        }
     }
 
     /// The payload as it would be written now.
@@ -241,16 +251,15 @@ impl Loaded {
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// Why a verified cookie's session is over, if it is: too far in the
-/// future, idle longer than the timeout, or older than `max_lifetime`.
+/// future, idle longer than its timeout (the layer's, or its own
+/// [`Expiry`]'s), or older than `max_lifetime`.
 fn expired(config: &Config, now: f64, payload: &Payload) -> Option<&'static str> {
     let (accessed, created) = (payload.accessed, payload.created);
+    let timeout = Expiry::of(&payload.state).timeout(config);
     let skew = MAX_CLOCK_SKEW.as_secs_f64();
     if accessed - now > skew || created - now > skew {
         Some("timestamps in the future")
-    } else if config
-        .timeout
-        .is_some_and(|t| now - accessed > t.as_secs_f64())
-    {
+    } else if timeout.is_some_and(|t| now - accessed > t.as_secs_f64()) {
         Some("timed out")
     } else if config
         .max_lifetime

@@ -1,5 +1,6 @@
 //! [`Session`]: the handle a handler uses, and its dict API. Flash
-//! queues and CSRF tokens are in [`flash`] and [`csrf`]; the session's
+//! queues, CSRF tokens and the per-session lifetime are in [`flash`],
+//! [`csrf`] and [`expiry`]; the session's
 //! life in a request (loading the cookie, the timeout rules, what to
 //! write) is [`lifecycle`].
 //!
@@ -18,10 +19,12 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{config::Config, error::SessionError};
 
 mod csrf;
+mod expiry;
 mod flash;
 mod lifecycle;
 mod same_json;
 
+pub use expiry::Expiry;
 pub(crate) use lifecycle::CookieAction;
 pub use lifecycle::MAX_CLOCK_SKEW;
 use lifecycle::{Loaded, RequestCookies, system_time};
@@ -462,7 +465,7 @@ mod tests {
             }
         }
         s.insert("k", "x".repeat(lo)).unwrap();
-        let CookieAction::Write(v) = s.cookie_action() else {
+        let CookieAction::Write { value: v, .. } = s.cookie_action() else {
             panic!("new session writes")
         };
         assert!(
