@@ -509,6 +509,127 @@ async fn salt_and_secret_are_encoded_together_as_pyramid_does() {
 }
 
 // ---------------------------------------------------------------------------
+// Integers beyond 64 bits, which Python keeps exact.
+
+/// Python integers beyond 64 bits, by key, each with a neighbour that
+/// rounds to the same `f64`: 2^70, and 10^20 (a balance in wei).
+const BIG: [(&str, u128, u128); 2] = [
+    ("pow", 1 << 70, (1 << 70) + 1),
+    (
+        "wei",
+        100_000_000_000_000_000_000,
+        100_000_000_000_000_000_001,
+    ),
+];
+
+#[tokio::test]
+async fn integers_beyond_64_bits_from_pyramid_are_changed_exactly() {
+    for (key, old, new) in BIG {
+        assert_eq!(old as f64, new as f64, "{key}: one f64 for both");
+    }
+    let hashalg = HashAlg::Sha512;
+    let secret = SECRETS[0];
+    // Pyramid stores the integers, and queues 10^20 as a flash message.
+    let set: String = BIG
+        .iter()
+        .map(|(key, old, _)| format!("\"{key}\": {old}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let made = pyramid(&[job(
+        "make",
+        hashalg,
+        secret,
+        json!({
+            "set_json": format!("{{{set}}}"),
+            "flash_json": format!("[[\"\", {}]]", BIG[1].1),
+        }),
+    )]);
+    let cookie = made[0]["cookie"].as_str().unwrap().to_owned();
+
+    // The layer reads them exactly; storing the same numbers again (and
+    // flashing the queued one without duplicates) is no change.
+    let (seen, written) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        let seen: Vec<_> = BIG
+            .iter()
+            .map(|(key, _, _)| s.get::<u128>(key).unwrap())
+            .collect();
+        for (key, old, _) in BIG {
+            s.insert(key, old).unwrap();
+        }
+        s.flash_to("", BIG[1].1, false).unwrap();
+        (s.is_new(), seen)
+    })
+    .await;
+    assert_eq!(seen, (false, BIG.map(|(_, old, _)| Some(old)).to_vec()));
+    assert_eq!(written, None, "equal numbers are no change");
+
+    // Their neighbours are a change: written, and queued as a new message.
+    let ((), written) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        for (key, _, new) in BIG {
+            s.insert(key, new).unwrap();
+        }
+        s.flash_to("", BIG[1].2, false).unwrap();
+    })
+    .await;
+    let written = written.expect("a different integer is a change, so written");
+
+    // Pyramid reads exactly the new values (Python's repr of an int is
+    // its digits), and both messages.
+    let read = pyramid(&[job(
+        "read",
+        hashalg,
+        secret,
+        json!({"cookie": written, "pop_flash": [""]}),
+    )]);
+    assert_eq!(read[0]["new"], false, "Pyramid refused the layer's cookie");
+    for (key, _, new) in BIG {
+        assert_eq!(read[0]["repr"][key], new.to_string(), "{key}");
+    }
+    assert_eq!(
+        read[0]["flash_repr"][""],
+        json!([BIG[1].1.to_string(), BIG[1].2.to_string()])
+    );
+}
+
+#[tokio::test]
+async fn integers_beyond_64_bits_from_the_layer_are_exact_in_pyramid() {
+    let hashalg = HashAlg::Sha512;
+    let secret = SECRETS[0];
+    let ((), cookie) = through(&layer(hashalg, secret), None, |s| {
+        s.insert("max", u128::MAX).unwrap();
+        s.insert("min", i128::MIN).unwrap();
+        s.insert("wei", BIG[1].2).unwrap();
+    })
+    .await;
+    let read = pyramid(&[job(
+        "read",
+        hashalg,
+        secret,
+        json!({"cookie": cookie.unwrap(), "touch": true}),
+    )]);
+    assert_eq!(read[0]["new"], false, "Pyramid refused the layer's cookie");
+    assert_eq!(
+        read[0]["repr"],
+        json!({
+            "max": u128::MAX.to_string(),
+            "min": i128::MIN.to_string(),
+            "wei": BIG[1].2.to_string(),
+        })
+    );
+    // And what Pyramid writes back holds them exactly for the layer.
+    let cookie = read[0]["cookie"].as_str().unwrap().to_owned();
+    let (seen, _) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        (
+            s.get::<u128>("max").unwrap(),
+            s.get::<i128>("min").unwrap(),
+            s.get::<u128>("wei").unwrap(),
+        )
+    })
+    .await;
+    assert_eq!(seen, (Some(u128::MAX), Some(i128::MIN), Some(BIG[1].2)));
+}
+
+// ---------------------------------------------------------------------------
 // The same rules as the default format, checked against a reference signer
 // written here from the format's definition.
 

@@ -4,6 +4,7 @@
 #![cfg(feature = "axum")]
 
 use std::{
+    collections::BTreeMap,
     convert::Infallible,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -17,7 +18,7 @@ use axum::{
 };
 use cookie::Cookie;
 use http_body_util::BodyExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value, json, value::RawValue};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
     ConfigError, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError,
@@ -42,6 +43,10 @@ fn now() -> u64 {
 fn cookie_at(accessed: u64, created: u64, state: Value, secret: &[u8]) -> String {
     signed_serialize(&(accessed, created, state), secret).unwrap()
 }
+
+/// 10^20 + 1: beyond 64 bits, and rounded to the same `f64` as 10^20
+/// (a balance in wei, say). `/wei` and `/flash-wei` store it.
+const WEI_PLUS_ONE: u128 = 100_000_000_000_000_000_001;
 
 /// The routes the tests use; each exercises one part of the API.
 fn app(layer: SessionLayer) -> Router {
@@ -132,6 +137,18 @@ fn app(layer: SessionLayer) -> Router {
             }),
         )
         .route("/csrf", get(|s: Session| async move { s.get_csrf_token() }))
+        .route(
+            "/wei",
+            get(|s: Session| async move {
+                s.insert("wei", WEI_PLUS_ONE).unwrap();
+            }),
+        )
+        .route(
+            "/flash-wei",
+            get(|s: Session| async move {
+                s.flash_to("", WEI_PLUS_ONE, false).unwrap();
+            }),
+        )
         .layer(layer)
 }
 
@@ -1021,4 +1038,61 @@ async fn reinserting_an_equal_value_from_a_python_written_cookie_is_no_change() 
     let value = signed_serialize(&raw, SECRET).unwrap();
     let reply = send(&app, "/cart", Some(&format!("session={value}"))).await;
     assert!(reply.session_cookie().is_none(), "the state did not change");
+}
+
+/// A valid cookie header (signed with `SECRET`, at now) whose state is the
+/// JSON text `state`, kept as written: a `Value` would hold integers beyond
+/// 64 bits as `f64`.
+fn cookie_with_state_text(state: &str) -> String {
+    let t = now();
+    let raw = RawValue::from_string(format!("[{t}, {t}, {state}]")).unwrap();
+    format!("session={}", signed_serialize(&raw, SECRET).unwrap())
+}
+
+/// The state of a cookie the layer wrote, each value as its JSON text.
+fn decode_text(value: &str) -> BTreeMap<String, Box<RawValue>> {
+    signed_deserialize::<(u64, u64, BTreeMap<String, Box<RawValue>>)>(value, SECRET)
+        .unwrap()
+        .2
+}
+
+#[tokio::test]
+async fn inserting_a_different_integer_beyond_64_bits_is_a_change() {
+    // 10^20 and 10^20 + 1 are one `f64`, but two values (as in Python).
+    assert_eq!(WEI_PLUS_ONE as f64, 100_000_000_000_000_000_000u128 as f64);
+    let app = app(layer());
+    let cookie = cookie_with_state_text(r#"{"wei": 100000000000000000000}"#);
+    let reply = send(&app, "/wei", Some(&cookie)).await;
+    let written = reply
+        .session_cookie()
+        .expect("the new value must be written");
+    let state = decode_text(written.value());
+    assert_eq!(state["wei"].get(), "100000000000000000001");
+
+    // The same number again is no change.
+    let cookie = cookie_with_state_text(r#"{"wei": 100000000000000000001}"#);
+    let reply = send(&app, "/wei", Some(&cookie)).await;
+    assert!(reply.session_cookie().is_none(), "the value did not change");
+}
+
+#[tokio::test]
+async fn flashing_a_different_integer_beyond_64_bits_is_not_a_duplicate() {
+    let app = app(layer());
+    let cookie = cookie_with_state_text(r#"{"_f_": [100000000000000000000]}"#);
+    let reply = send(&app, "/flash-wei", Some(&cookie)).await;
+    let written = reply
+        .session_cookie()
+        .expect("a message that is not queued yet is added");
+    let queue: Vec<Box<RawValue>> =
+        serde_json::from_str(decode_text(written.value())["_f_"].get()).unwrap();
+    let queue: Vec<&str> = queue.iter().map(|m| m.get()).collect();
+    assert_eq!(queue, ["100000000000000000000", "100000000000000000001"]);
+
+    // Flashing the exactly equal number again adds nothing.
+    let cookie = format!("session={}", written.value());
+    let reply = send(&app, "/flash-wei", Some(&cookie)).await;
+    assert!(
+        reply.session_cookie().is_none(),
+        "the message was already queued"
+    );
 }
