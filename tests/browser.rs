@@ -32,6 +32,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::Router;
 use cookie::{Cookie, SameSite};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
@@ -369,16 +370,20 @@ struct Server {
 
 impl Server {
     async fn start(secret: &[u8]) -> Self {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), secret).await
+        Self::start_app(app::app(secret)).await
     }
 
-    async fn start_on(addr: SocketAddr, secret: &[u8]) -> Self {
+    /// Serves `app` on a free loopback port.
+    async fn start_app(app: Router) -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), app).await
+    }
+
+    async fn start_on(addr: SocketAddr, app: Router) -> Self {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = app::app(secret);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -404,7 +409,7 @@ impl Server {
             .await
             .unwrap_or_else(|_| panic!("the server on {addr} did not stop within {WAIT:?}"))
             .unwrap();
-        Self::start_on(addr, secret).await
+        Self::start_on(addr, app::app(secret)).await
     }
 }
 
@@ -813,12 +818,17 @@ impl Browser {
     /// The session cookie in the browser's jar, as WebDriver sees it:
     /// `HttpOnly` cookies included.
     async fn session_cookie(&self) -> Option<Cookie<'static>> {
+        self.cookie("session").await
+    }
+
+    /// The cookie named `name` in the browser's jar, as WebDriver sees it.
+    async fn cookie(&self, name: &str) -> Option<Cookie<'static>> {
         self.client
             .get_all_cookies()
             .await
             .unwrap()
             .into_iter()
-            .find(|cookie| cookie.name() == "session")
+            .find(|cookie| cookie.name() == name)
     }
 
     async fn session_cookie_value(&self) -> String {
