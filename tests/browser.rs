@@ -5,8 +5,10 @@
 //! These tests check what only a browser can show: that it keeps the
 //! cookie across pages, honours `HttpOnly`, shows a flash once after a
 //! redirect, refuses forms with a bad CSRF token without touching the
-//! session, forgets the cookie at logout, and keeps a session across a
-//! server restart with the same secret but not with a new one.
+//! session, forgets the cookie at logout, keeps a session across a
+//! server restart with the same secret but not with a new one, and does
+//! not take a cookie whose name has Unicode whitespace before the
+//! session's (another cookie to the browser) for the session's own.
 //!
 //! They need Debian's `chromium` and `chromium-driver` packages
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
@@ -28,14 +30,17 @@ use std::{
     net::{SocketAddr, TcpListener as StdTcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
+use axum::{Router, extract::Request, http::header::COOKIE};
 use cookie::{Cookie, SameSite};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tower::util::MapRequestLayer;
+use tower_cookie_session::SessionLayer;
 
 const SECRET: &[u8] = b"a test secret that is long enough for the layer";
 const NEW_SECRET: &[u8] = b"another secret, as after a careless redeploy";
@@ -359,6 +364,106 @@ async fn a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with
     .await;
 }
 
+/// A `__Host-` session cookie, as an app behind HTTPS would name it.
+const HOST_COOKIE: &str = "__Host-session";
+
+/// Characters that Rust's `str::trim` strips from around a cookie's name
+/// but a browser keeps in it, so that a cookie named, say,
+/// `"\u{2000}__Host-session"` is another cookie to the browser: free of the
+/// `__Host-` prefix's rules, set by any page script, plain HTTP or a
+/// sibling subdomain. Chromium stores and sends each of these (and the
+/// other non-ASCII ones: U+1680, U+2001 to U+2009, U+2028, U+2029,
+/// U+202F, U+205F); it refuses names with ASCII controls such as U+000B.
+const SPACES_BEFORE_THE_NAME: [char; 5] = ['\u{2000}', '\u{a0}', '\u{85}', '\u{3000}', '\u{200a}'];
+
+#[tokio::test]
+async fn a_cookie_named_behind_unicode_whitespace_cannot_replace_the_session() {
+    in_browser(
+        "a_cookie_named_behind_unicode_whitespace_cannot_replace_the_session",
+        |browser| async move {
+            // http://127.0.0.1 is a secure context to Chromium: it keeps
+            // and sends `Secure` cookies there, `__Host-` ones included.
+            let layer = SessionLayer::new(SECRET)
+                .cookie_name(HOST_COOKIE)
+                .secure(true);
+            let sent = SentCookies::default();
+            let server = Server::start_app(sent.log(app::app_with(layer))).await;
+
+            // In this browser, whose cookies are then cleared: as in the
+            // attacker's own.
+            browser.step("the attacker logs in and keeps their cookie");
+            browser.log_in(&server, "mallory", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("mallory"));
+            let cookie = browser
+                .cookie(HOST_COOKIE)
+                .await
+                .unwrap_or_else(|| panic!("the browser keeps no `{HOST_COOKIE}` cookie"));
+            assert_eq!(cookie.secure(), Some(true), "{cookie}");
+            let attackers = cookie.value().to_owned();
+            browser.client.delete_all_cookies().await.unwrap();
+
+            browser.step("the victim logs in");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            let mut visits = browser.visits().await;
+
+            for space in SPACES_BEFORE_THE_NAME {
+                let code = format!("U+{:04X}", u32::from(space));
+                let name = format!("{space}{HOST_COOKIE}");
+                let planted = format!("{name}={attackers}");
+
+                browser.step(&format!(
+                    "a script plants the attacker's cookie behind {code}"
+                ));
+                browser
+                    .script_with("document.cookie = arguments[0] + '; path=/'", &[&planted])
+                    .await;
+                let seen = browser.document_cookie().await;
+                assert!(
+                    seen.contains(&planted),
+                    "Chromium did not keep the cookie named behind {code}: {seen:?}"
+                );
+
+                browser.step(&format!("the victim browses on, sent the {code} cookie"));
+                sent.take(); // only the visits below
+                for _ in 0..3 {
+                    browser.reload().await;
+                    visits += 1;
+                    assert_eq!(
+                        browser.signed_in_as().await.as_deref(),
+                        Some("ada"),
+                        "the cookie named behind {code} replaced the session"
+                    );
+                    assert_eq!(browser.visits().await, visits, "behind {code}");
+                }
+                // Chromium sends the cookies of one path oldest first, and
+                // the session's own is set anew at each visit: so from the
+                // second visit on the planted one went first, where a reader
+                // that takes the first cookie of its name would take it.
+                let headers = sent.take();
+                assert!(
+                    headers.len() == 3 && headers.iter().all(|header| header.contains(&planted)),
+                    "the cookie named behind {code} was not sent with each visit: {headers:#?}"
+                );
+                assert!(
+                    headers.iter().any(|header| header.starts_with(&planted)),
+                    "the cookie named behind {code} was never sent first: {headers:#?}"
+                );
+
+                browser.step(&format!("the {code} cookie is removed"));
+                browser
+                    .script_with(
+                        "document.cookie = arguments[0] + '=; path=/; max-age=0'",
+                        &[&name],
+                    )
+                    .await;
+                assert!(!browser.document_cookie().await.contains(&name));
+            }
+        },
+    )
+    .await;
+}
+
 /// The example app on a loopback port, stoppable, so that a restart can
 /// be tested.
 struct Server {
@@ -369,16 +474,20 @@ struct Server {
 
 impl Server {
     async fn start(secret: &[u8]) -> Self {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), secret).await
+        Self::start_app(app::app(secret)).await
     }
 
-    async fn start_on(addr: SocketAddr, secret: &[u8]) -> Self {
+    /// Serves `app` on a free loopback port.
+    async fn start_app(app: Router) -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), app).await
+    }
+
+    async fn start_on(addr: SocketAddr, app: Router) -> Self {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = app::app(secret);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -404,7 +513,41 @@ impl Server {
             .await
             .unwrap_or_else(|_| panic!("the server on {addr} did not stop within {WAIT:?}"))
             .unwrap();
-        Self::start_on(addr, secret).await
+        Self::start_on(addr, app::app(secret)).await
+    }
+}
+
+/// The `Cookie` headers of the requests for `/` that an app received, in
+/// order: what the browser really sent.
+#[derive(Clone, Default)]
+struct SentCookies(Arc<Mutex<Vec<String>>>);
+
+impl SentCookies {
+    /// `app`, noting the `Cookie` headers of its requests for `/` here.
+    fn log(&self, app: Router) -> Router {
+        let sent = self.clone();
+        app.layer(MapRequestLayer::new(move |request: Request| {
+            if request.uri().path() == "/" {
+                let header = request
+                    .headers()
+                    .get_all(COOKIE)
+                    .iter()
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                sent.lock().push(header);
+            }
+            request
+        }))
+    }
+
+    /// The headers noted since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<String>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -803,6 +946,15 @@ impl Browser {
             .unwrap_or_else(|| panic!("no status: {status}"))
     }
 
+    /// Runs `script` with `args` as its `arguments`.
+    async fn script_with(&self, script: &str, args: &[&str]) -> Value {
+        let args = args.iter().map(|arg| json!(arg)).collect();
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
     async fn document_cookie(&self) -> String {
         match self.script("return document.cookie").await {
             Value::String(cookies) => cookies,
@@ -813,12 +965,17 @@ impl Browser {
     /// The session cookie in the browser's jar, as WebDriver sees it:
     /// `HttpOnly` cookies included.
     async fn session_cookie(&self) -> Option<Cookie<'static>> {
+        self.cookie("session").await
+    }
+
+    /// The cookie named `name` in the browser's jar, as WebDriver sees it.
+    async fn cookie(&self, name: &str) -> Option<Cookie<'static>> {
         self.client
             .get_all_cookies()
             .await
             .unwrap()
             .into_iter()
-            .find(|cookie| cookie.name() == "session")
+            .find(|cookie| cookie.name() == name)
     }
 
     async fn session_cookie_value(&self) -> String {
