@@ -12,6 +12,8 @@
 
 #![cfg(feature = "axum")]
 
+mod common;
+
 use std::{
     net::SocketAddr,
     time::{SystemTime, UNIX_EPOCH},
@@ -29,9 +31,11 @@ use serde_json::value::RawValue;
 use sha1::Sha1;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
 };
 use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+
+use common::server::serve;
 
 const SECRET: &[u8] = b"the bad-input server's secret, 32 bytes or more";
 const OTHER_SECRET: &[u8] = b"some other server's secret, also 32+ bytes long";
@@ -88,11 +92,8 @@ impl Server {
         let app = Router::new()
             .route("/", get(counter))
             .layer(SessionLayer::new(SECRET));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
-            addr,
+            addr: serve(app).await,
             client: reqwest::Client::new(),
         }
     }

@@ -7,22 +7,22 @@
 #[path = "../examples/axum/app.rs"]
 pub mod app;
 
+mod common;
+
 use cookie::{Cookie, SameSite};
 use reqwest::{
     Client, StatusCode,
     header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE, VARY},
     redirect::Policy,
 };
-use tokio::net::TcpListener;
+
+use common::server::serve;
 
 const SECRET: &[u8] = b"a test secret that is long enough for the layer";
 
 /// Serves the example app on a free port; returns its base URL.
 async fn spawn_app() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app::app(SECRET)).await.unwrap() });
-    format!("http://{addr}")
+    format!("http://{}", serve(app::app(SECRET)).await)
 }
 
 /// A client with its own cookie jar that does not follow redirects, so

@@ -2,6 +2,8 @@
 //! by real clients: the session cookie goes back and forth the way a
 //! browser (or a gRPC client keeping a cookie) would carry it.
 
+mod common;
+
 use std::net::SocketAddr;
 
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -15,8 +17,9 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
-use tokio::net::TcpListener;
 use tower_cookie_session::SessionLayer;
+
+use common::server::spawn;
 
 #[path = "../examples/hyper.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -38,10 +41,7 @@ struct Visit {
 }
 
 async fn start_hyper() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(hyper_example::serve(listener, SessionLayer::new(SECRET)));
-    addr
+    spawn(|listener| hyper_example::serve(listener, SessionLayer::new(SECRET))).await
 }
 
 fn http1_client() -> HttpClient {
@@ -138,10 +138,7 @@ async fn hyper_serves_sessions_over_http2_too() {
 }
 
 async fn start_tonic() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(tonic_example::serve(listener, SessionLayer::new(SECRET)));
-    addr
+    spawn(|listener| tonic_example::serve(listener, SessionLayer::new(SECRET))).await
 }
 
 /// Calls `Increment`, sending `cookie` as metadata; returns the count and

@@ -11,6 +11,7 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 #[path = "../examples/axum/settings.rs"]
 pub mod settings;
 
@@ -32,6 +33,8 @@ use reqwest::{StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
+
+use common::server::serve;
 
 const HASHALGS: [HashAlg; 4] = [
     HashAlg::Sha512,
@@ -672,11 +675,7 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
             .map(|(_, v)| OsString::from(v))
     })
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rust = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app::app_with(layer)).await.unwrap();
-    });
+    let rust = format!("http://{}", serve(app::app_with(layer)).await);
 
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -793,6 +792,5 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     assert!(page.contains("Signed in as <strong>bob</strong>"), "{page}");
     assert!(page.contains("Welcome, bob!"), "{page}");
 
-    server.abort();
     drop(pyramid);
 }
