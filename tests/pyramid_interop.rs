@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
 
-use common::server::serve;
+use common::{server::serve, target::target_dir};
 
 const HASHALGS: [HashAlg; 4] = [
     HashAlg::Sha512,
@@ -67,12 +67,6 @@ fn layer(hashalg: HashAlg, secret: &str) -> SessionLayer {
 
 // ---------------------------------------------------------------------------
 // Pyramid, from a virtual environment.
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 /// A Python interpreter with Pyramid 2.1, making the virtual environment
 /// the first time.
