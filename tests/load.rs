@@ -35,7 +35,7 @@ use tokio::net::TcpStream;
 use tower::util::MapRequestLayer;
 use tower_cookie_session::{Session, SessionLayer};
 
-use common::server::serve;
+use common::{pages::find_visits, server::serve};
 
 const SECRET: &[u8] = b"the load test's secret, at least 32 bytes long";
 const CLIENTS: usize = 64;
@@ -78,12 +78,6 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// The count the start page shows.
-fn visits(body: &str) -> Option<u64> {
-    let (_, rest) = body.split_once("You have visited this page <strong>")?;
-    rest.split_once('<')?.0.parse().ok()
-}
-
 /// A browser: its own cookie jar, and how many times it has loaded the
 /// start page.
 struct Visitor {
@@ -120,7 +114,7 @@ impl Visitor {
             return Err(format!("status {status}"));
         }
         self.requests += 1;
-        match visits(&body) {
+        match find_visits(&body) {
             Some(n) if n == self.requests => Ok(()),
             n => Err(format!("request {} showed the count {n:?}", self.requests)),
         }

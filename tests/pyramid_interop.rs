@@ -29,12 +29,16 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::Cookie;
 use hmac::{Hmac, Mac};
 use http::{Request, Response, header};
-use reqwest::{StatusCode, redirect::Policy};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
 
-use common::{server::serve, target::target_dir};
+use common::{
+    pages::{cookie_jar_client, csrf_token, visits},
+    server::serve,
+    target::target_dir,
+};
 
 const HASHALGS: [HashAlg; 4] = [
     HashAlg::Sha512,
@@ -636,22 +640,6 @@ impl Drop for PyramidServer {
     }
 }
 
-/// The CSRF token in a page's form.
-fn csrf_token(page: &str) -> String {
-    let (_, rest) = page
-        .split_once(r#"name="csrf_token" value=""#)
-        .unwrap_or_else(|| panic!("no CSRF token in:\n{page}"));
-    rest.split('"').next().unwrap().to_owned()
-}
-
-/// The visit counter on an index page.
-fn visits(page: &str) -> u64 {
-    let (_, rest) = page
-        .split_once("visited this page <strong>")
-        .unwrap_or_else(|| panic!("no counter in:\n{page}"));
-    rest.split('<').next().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     // The README's recipe: one secret (non-ASCII here, to exercise the
@@ -671,11 +659,7 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     .unwrap();
     let rust = format!("http://{}", serve(app::app_with(layer)).await);
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let client = cookie_jar_client();
     let get = |url: String| {
         let client = client.clone();
         async move {

@@ -3,6 +3,8 @@
 //! browser does.
 #![cfg(feature = "axum")]
 
+mod common;
+
 use std::{
     convert::Infallible,
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -11,7 +13,7 @@ use std::{
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
+    http::{HeaderValue, Request, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -23,6 +25,8 @@ use tower_cookie_session::{
     ConfigError, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError, SessionLayer,
     signed_deserialize, signed_serialize,
 };
+
+use common::pages::Page as Reply;
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
 const OLD_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef previous";
@@ -128,21 +132,7 @@ fn app(layer: SessionLayer) -> Router {
         .layer(layer)
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl Reply {
-    fn set_cookies(&self) -> Vec<Cookie<'static>> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-            .collect()
-    }
-
     /// The one session cookie set, if any.
     fn session_cookie(&self) -> Option<Cookie<'static>> {
         let mut cookies = self.set_cookies();
@@ -690,13 +680,7 @@ async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Re
         .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
+    Reply::collect(res).await
 }
 
 #[tokio::test]

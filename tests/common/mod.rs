@@ -6,5 +6,6 @@
 //! dead code, though another crate uses them.
 #![allow(dead_code)]
 
+pub(crate) mod pages;
 pub(crate) mod server;
 pub(crate) mod target;
