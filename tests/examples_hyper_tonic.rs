@@ -19,7 +19,7 @@ use hyper_util::{
 };
 use tower_cookie_session::SessionLayer;
 
-use common::server::spawn;
+use common::{cookies::cookie_pair, server::spawn};
 
 #[path = "../examples/hyper.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -58,10 +58,10 @@ async fn visit(client: &HttpClient, addr: SocketAddr, cookie: Option<&str>) -> V
         .await
         .unwrap();
     assert_eq!(response.status(), http::StatusCode::OK);
-    let cookie = response.headers().get(SET_COOKIE).map(|value| {
-        let value = value.to_str().unwrap();
-        value.split(';').next().unwrap().trim().to_owned()
-    });
+    let cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .map(|value| cookie_pair(value.to_str().unwrap()));
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let body = std::str::from_utf8(&body).unwrap();
     let visits = body

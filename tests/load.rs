@@ -35,7 +35,7 @@ use tokio::net::TcpStream;
 use tower::util::MapRequestLayer;
 use tower_cookie_session::{Session, SessionLayer};
 
-use common::{pages::find_visits, server::serve};
+use common::{cookies::cookie_pair, pages::find_visits, server::serve};
 
 const SECRET: &[u8] = b"the load test's secret, at least 32 bytes long";
 const CLIENTS: usize = 64;
@@ -247,8 +247,7 @@ async fn drive(addr: SocketAddr, cookie: &str, time: Duration) -> u64 {
                     let response = sender.send_request(request).await.unwrap();
                     assert_eq!(response.status(), 200);
                     if let Some(set) = response.headers().get(SET_COOKIE) {
-                        let set = set.to_str().unwrap();
-                        cookie = set.split(';').next().unwrap().to_owned();
+                        cookie = cookie_pair(set.to_str().unwrap());
                     }
                     response.into_body().collect().await.unwrap();
                     count += 1;

@@ -22,7 +22,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex, OnceLock},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -35,6 +35,7 @@ use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
 
 use common::{
+    cookies::{now, unix},
     pages::{cookie_jar_client, csrf_token, visits},
     server::serve,
     target::target_dir,
@@ -183,10 +184,6 @@ async fn through<T: Send + 'static>(
     });
     let value = out.lock().unwrap().take().unwrap();
     (value, set_cookie)
-}
-
-fn unix(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 // ---------------------------------------------------------------------------
@@ -534,10 +531,6 @@ fn reference_payload(value: &str, secret: &[u8]) -> Value {
     mac.update(payload);
     mac.verify_slice(tag).expect("signed with this secret");
     serde_json::from_slice(payload).unwrap()
-}
-
-fn now() -> u64 {
-    unix(SystemTime::now())
 }
 
 #[tokio::test]

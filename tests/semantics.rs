@@ -7,7 +7,7 @@ mod common;
 
 use std::{
     convert::Infallible,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, UNIX_EPOCH},
 };
 
 use axum::{
@@ -26,25 +26,16 @@ use tower_cookie_session::{
     signed_deserialize, signed_serialize,
 };
 
-use common::pages::Page as Reply;
+use common::{
+    cookies::{cookie_at, now},
+    pages::Page as Reply,
+};
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
 const OLD_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef previous";
 
 fn layer() -> SessionLayer {
     SessionLayer::new(SECRET)
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A cookie value as the layer would have written it at `accessed`.
-fn cookie_at(accessed: u64, created: u64, state: Value, secret: &[u8]) -> String {
-    signed_serialize(&(accessed, created, state), secret).unwrap()
 }
 
 /// The routes the tests use; each exercises one part of the API.

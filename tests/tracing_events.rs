@@ -2,6 +2,8 @@
 //! and never with the cookie value or the secret.
 #![cfg(feature = "tracing")]
 
+mod common;
+
 use std::{
     convert::Infallible,
     fmt::Write as _,
@@ -10,12 +12,14 @@ use std::{
 
 use http::{Request, Response, header};
 use tower::{Layer, ServiceExt, service_fn};
-use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+use tower_cookie_session::{Session, SessionLayer};
 use tracing::{
     Event, Metadata, Subscriber,
     field::{Field, Visit},
     span,
 };
+
+use common::cookies::cookie_at;
 
 const SECRET: &[u8] = b"a secret of thirty-two bytes or more, TOPSECRET";
 
@@ -65,11 +69,12 @@ async fn use_session_with_cookie(cookie: &str) {
 async fn refused_cookie_is_reported_with_its_reason_only() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
-    let forged = signed_serialize(
-        &(1, 1, serde_json::json!({"user": "mallory"})),
-        b"x".repeat(32),
-    )
-    .unwrap();
+    let forged = cookie_at(
+        1,
+        1,
+        serde_json::json!({"user": "mallory"}),
+        &b"x".repeat(32),
+    );
     use_session_with_cookie(&format!("session={forged}")).await;
 
     let lines = recorder.0.lock().unwrap().clone();
@@ -88,7 +93,7 @@ async fn refused_cookie_is_reported_with_its_reason_only() {
 async fn expired_cookie_is_reported_as_timed_out() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
-    let old = signed_serialize(&(1_000, 1_000, serde_json::json!({})), SECRET).unwrap();
+    let old = cookie_at(1_000, 1_000, serde_json::json!({}), SECRET);
     use_session_with_cookie(&format!("session={old}")).await;
     let lines = recorder.0.lock().unwrap().clone();
     assert!(lines.iter().any(|l| l.contains("timed out")), "{lines:?}");
