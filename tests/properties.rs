@@ -16,7 +16,6 @@ mod common;
 
 use std::{
     collections::BTreeMap,
-    convert::Infallible,
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
@@ -24,15 +23,17 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
 use cookie::Cookie;
-use http::{HeaderValue, Request, Response, header};
+use http::{HeaderValue, Response};
 use proptest::prelude::*;
 use serde_json::{Value, value::RawValue};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
     MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
 };
 
-use common::cookies::{cookie_at, now, session_set_cookie};
+use common::{
+    cookies::{cookie_at, now, session_set_cookie},
+    service::call,
+};
 
 const SECRET: &[u8] = b"the property tests' primary secret, 32+ bytes";
 
@@ -46,26 +47,13 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Sends one request carrying `cookie` (a whole `Cookie` header) through
-/// `layer` around `handler`.
+/// `layer` around `handler`, here and now: [`call`] never waits.
 fn send<R>(
     layer: &SessionLayer,
     cookie: Option<&[u8]>,
     handler: impl FnOnce(&Session) -> R,
 ) -> (R, Response<()>) {
-    let mut handler = Some(handler);
-    let mut out = None;
-    let service = layer.layer(service_fn(|req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        out = handler.take().map(|handler| handler(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut req = Request::new(());
-    if let Some(cookie) = cookie {
-        req.headers_mut()
-            .insert(header::COOKIE, HeaderValue::from_bytes(cookie).unwrap());
-    }
-    let response = block_on(service.oneshot(req)).unwrap();
-    (out.unwrap(), response)
+    block_on(call(layer, cookie, handler))
 }
 
 /// What a response did to the session cookie.

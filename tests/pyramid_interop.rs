@@ -16,28 +16,27 @@ mod common;
 pub mod settings;
 
 use std::{
-    convert::Infallible,
     ffi::OsString,
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, OnceLock},
+    sync::OnceLock,
     time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::Cookie;
 use hmac::{Hmac, Mac};
-use http::{Request, Response, header};
+use http::header;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
 
 use common::{
     cookies::{now, unix},
     pages::{cookie_jar_client, csrf_token, visits},
     server::serve,
+    service::call,
     target::target_dir,
 };
 
@@ -158,31 +157,18 @@ fn job(op: &str, hashalg: HashAlg, secret: &str, fields: Value) -> Value {
 /// Sends one request with `cookie` through `layer` to a handler that runs
 /// `f` on the session; returns what `f` returned and the `Set-Cookie`
 /// value, if any (`Some("")` for a removal).
-async fn through<T: Send + 'static>(
+async fn through<T>(
     layer: &SessionLayer,
     cookie: Option<&str>,
-    f: impl FnOnce(&Session) -> T + Send + 'static,
+    f: impl FnOnce(&Session) -> T,
 ) -> (T, Option<String>) {
-    let out = Arc::new(Mutex::new(None));
-    let f = Mutex::new(Some(f));
-    let slot = Arc::clone(&out);
-    let service = layer.layer(service_fn(move |req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        let f = f.lock().unwrap().take().unwrap();
-        *slot.lock().unwrap() = Some(f(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut request = Request::builder().uri("/");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, format!("session={cookie}"));
-    }
-    let response = service.oneshot(request.body(()).unwrap()).await.unwrap();
+    let cookie = cookie.map(|value| format!("session={value}"));
+    let (value, response) = call(layer, cookie.as_deref().map(str::as_bytes), f).await;
     let set_cookie = response.headers().get(header::SET_COOKIE).map(|v| {
         let cookie = Cookie::parse(v.to_str().unwrap().to_owned()).unwrap();
         assert_eq!(cookie.name(), "session");
         cookie.value().to_owned()
     });
-    let value = out.lock().unwrap().take().unwrap();
     (value, set_cookie)
 }
 

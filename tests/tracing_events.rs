@@ -5,21 +5,18 @@
 mod common;
 
 use std::{
-    convert::Infallible,
     fmt::Write as _,
     sync::{Arc, Mutex},
 };
 
-use http::{Request, Response, header};
-use tower::{Layer, ServiceExt, service_fn};
-use tower_cookie_session::{Session, SessionLayer};
+use tower_cookie_session::SessionLayer;
 use tracing::{
     Event, Metadata, Subscriber,
     field::{Field, Visit},
     span,
 };
 
-use common::cookies::cookie_at;
+use common::{cookies::cookie_at, service::call};
 
 const SECRET: &[u8] = b"a secret of thirty-two bytes or more, TOPSECRET";
 
@@ -54,15 +51,14 @@ impl Subscriber for Recorder {
 }
 
 async fn use_session_with_cookie(cookie: &str) {
-    let service = SessionLayer::new(SECRET).layer(service_fn(|req: Request<()>| async move {
-        let _ = req.extensions().get::<Session>().unwrap().is_new();
-        Ok::<_, Infallible>(Response::new(()))
-    }));
-    let req = Request::builder()
-        .header(header::COOKIE, cookie)
-        .body(())
-        .unwrap();
-    service.oneshot(req).await.unwrap();
+    call(
+        &SessionLayer::new(SECRET),
+        Some(cookie.as_bytes()),
+        |session| {
+            let _ = session.is_new();
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -18,18 +18,19 @@ mod common;
 
 use std::{
     collections::BTreeMap,
-    convert::Infallible,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use http::{HeaderMap, Request, Response, header};
+use http::{HeaderMap, Response, header};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Session, SessionLayer, signed_deserialize, signed_serialize};
 
-use common::cookies::{hmac_sha1_hex, now as unix_now, session_set_cookie};
+use common::{
+    cookies::{hmac_sha1_hex, now as unix_now, session_set_cookie},
+    service,
+};
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -95,25 +96,9 @@ async fn call(
     cookie: Option<&str>,
     handler: impl FnOnce(&Session),
 ) -> Response<()> {
-    let mut handler = Some(handler);
-    let service = layer.layer(service_fn(move |req: Request<()>| {
-        let session = req
-            .extensions()
-            .get::<Session>()
-            .expect("the layer puts a Session into the request");
-        if let Some(handler) = handler.take() {
-            handler(session);
-        }
-        std::future::ready(Ok::<_, Infallible>(Response::new(())))
-    }));
-    let mut request = Request::builder().uri("/");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    service
-        .oneshot(request.body(()).expect("request"))
+    service::call(layer, cookie.map(str::as_bytes), handler)
         .await
-        .expect("infallible")
+        .1
 }
 
 /// The value of the `session` cookie the response sets, if any.

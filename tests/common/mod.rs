@@ -9,4 +9,5 @@
 pub(crate) mod cookies;
 pub(crate) mod pages;
 pub(crate) mod server;
+pub(crate) mod service;
 pub(crate) mod target;
