@@ -12,26 +12,28 @@
 
 #![cfg(feature = "axum")]
 
-use std::{
-    net::SocketAddr,
-    time::{SystemTime, UNIX_EPOCH},
-};
+mod common;
+
+use std::net::SocketAddr;
 
 use axum::{Json, Router, routing::get};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use hmac::{Hmac, Mac};
 use reqwest::{
     StatusCode,
     header::{COOKIE, HeaderValue, SET_COOKIE},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha1::Sha1;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
 };
 use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+
+use common::{
+    cookies::{hmac_sha1_hex, now},
+    server::serve,
+};
 
 const SECRET: &[u8] = b"the bad-input server's secret, 32 bytes or more";
 const OTHER_SECRET: &[u8] = b"some other server's secret, also 32+ bytes long";
@@ -90,11 +92,8 @@ impl Server {
 
     async fn start_with(layer: SessionLayer) -> Self {
         let app = Router::new().route("/", get(counter)).layer(layer);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
-            addr,
+            addr: serve(app).await,
             client: reqwest::Client::new(),
         }
     }
@@ -164,13 +163,6 @@ impl Server {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// Raw JSON text, signed with the server's secret through the public API.
 fn sign_json(json: &str) -> String {
     let raw = RawValue::from_string(json.to_owned())
@@ -180,14 +172,7 @@ fn sign_json(json: &str) -> String {
 
 /// Any bytes, signed with `secret`: hex HMAC-SHA1, then padded base64.
 fn sign_bytes(payload: &[u8], secret: &[u8]) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
-    mac.update(payload);
-    let mut value: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mut value = hmac_sha1_hex(payload, secret);
     value.push_str(&STANDARD.encode(payload));
     value
 }

@@ -22,13 +22,14 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 
 use std::{
     any::Any,
     future::Future,
     io::{Read, Write},
     net::{SocketAddr, TcpListener as StdTcpListener, TcpStream},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
@@ -41,6 +42,8 @@ use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::util::MapRequestLayer;
 use tower_cookie_session::SessionLayer;
+
+use common::target::target_dir;
 
 const SECRET: &[u8] = b"a test secret that is long enough for the layer";
 const NEW_SECRET: &[u8] = b"another secret, as after a careless redeploy";
@@ -767,16 +770,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         (*message).to_owned()
     } else {
         "a panic without a message".to_owned()
-    }
-}
-
-/// Where cargo puts its output: `CARGO_TARGET_DIR`, else `target/` beside
-/// `Cargo.toml`.
-fn target_dir() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => manifest_dir.join(dir),
-        None => manifest_dir.join("target"),
     }
 }
 

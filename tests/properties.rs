@@ -12,23 +12,27 @@
 //! - any sequence of dict and flash operations, over several requests,
 //!   leaves what a `BTreeMap` driven by the same calls holds.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
-    convert::Infallible,
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
 use cookie::Cookie;
-use http::{HeaderValue, Request, Response, header};
+use http::{HeaderValue, Response};
 use proptest::prelude::*;
 use serde_json::{Value, value::RawValue};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
-    MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize, signed_serialize,
+    MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
+};
+
+use common::{
+    cookies::{cookie_at, now, session_set_cookie},
+    service::call,
 };
 
 const SECRET: &[u8] = b"the property tests' primary secret, 32+ bytes";
@@ -43,26 +47,13 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Sends one request carrying `cookie` (a whole `Cookie` header) through
-/// `layer` around `handler`.
+/// `layer` around `handler`, here and now: [`call`] never waits.
 fn send<R>(
     layer: &SessionLayer,
     cookie: Option<&[u8]>,
     handler: impl FnOnce(&Session) -> R,
 ) -> (R, Response<()>) {
-    let mut handler = Some(handler);
-    let mut out = None;
-    let service = layer.layer(service_fn(|req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        out = handler.take().map(|handler| handler(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut req = Request::new(());
-    if let Some(cookie) = cookie {
-        req.headers_mut()
-            .insert(header::COOKIE, HeaderValue::from_bytes(cookie).unwrap());
-    }
-    let response = block_on(service.oneshot(req)).unwrap();
-    (out.unwrap(), response)
+    block_on(call(layer, cookie, handler))
 }
 
 /// What a response did to the session cookie.
@@ -74,13 +65,9 @@ enum Written {
 }
 
 fn written(response: &Response<()>) -> Written {
-    let mut lines = response.headers().get_all(header::SET_COOKIE).iter();
-    let Some(line) = lines.next() else {
+    let Some(cookie) = session_set_cookie(response.headers()) else {
         return Written::Nothing;
     };
-    assert!(lines.next().is_none(), "one Set-Cookie at most");
-    let cookie = Cookie::parse(line.to_str().unwrap()).unwrap();
-    assert_eq!(cookie.name(), "session");
     assert!(cookie.value().len() <= MAX_COOKIE_VALUE_LEN);
     if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
         Written::Removed
@@ -343,8 +330,8 @@ proptest! {
         prop_assume!(other != SECRET);
         let small = within_limit(state);
         // An attacker may sign with a key of any length.
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-        let value = signed_serialize(&(now, now, &small), &other).unwrap();
+        let now = now();
+        let value = cookie_at(now, now, &small, &other);
         let header = format!("session={value}");
 
         let (new, seen_state) = seen(&SessionLayer::new(SECRET), header.as_bytes());

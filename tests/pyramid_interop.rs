@@ -11,27 +11,34 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 #[path = "../examples/axum/settings.rs"]
 pub mod settings;
 
 use std::{
-    convert::Infallible,
     ffi::OsString,
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::OnceLock,
+    time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::Cookie;
 use hmac::{Hmac, Mac};
-use http::{Request, Response, header};
-use reqwest::{StatusCode, redirect::Policy};
+use http::header;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
+
+use common::{
+    cookies::{now, unix},
+    pages::{cookie_jar_client, csrf_token, visits},
+    server::serve,
+    service::call,
+    target::target_dir,
+};
 
 const HASHALGS: [HashAlg; 4] = [
     HashAlg::Sha512,
@@ -64,12 +71,6 @@ fn layer(hashalg: HashAlg, secret: &str) -> SessionLayer {
 
 // ---------------------------------------------------------------------------
 // Pyramid, from a virtual environment.
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 /// A Python interpreter with Pyramid 2.1, making the virtual environment
 /// the first time.
@@ -156,36 +157,19 @@ fn job(op: &str, hashalg: HashAlg, secret: &str, fields: Value) -> Value {
 /// Sends one request with `cookie` through `layer` to a handler that runs
 /// `f` on the session; returns what `f` returned and the `Set-Cookie`
 /// value, if any (`Some("")` for a removal).
-async fn through<T: Send + 'static>(
+async fn through<T>(
     layer: &SessionLayer,
     cookie: Option<&str>,
-    f: impl FnOnce(&Session) -> T + Send + 'static,
+    f: impl FnOnce(&Session) -> T,
 ) -> (T, Option<String>) {
-    let out = Arc::new(Mutex::new(None));
-    let f = Mutex::new(Some(f));
-    let slot = Arc::clone(&out);
-    let service = layer.layer(service_fn(move |req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        let f = f.lock().unwrap().take().unwrap();
-        *slot.lock().unwrap() = Some(f(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut request = Request::builder().uri("/");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, format!("session={cookie}"));
-    }
-    let response = service.oneshot(request.body(()).unwrap()).await.unwrap();
+    let cookie = cookie.map(|value| format!("session={value}"));
+    let (value, response) = call(layer, cookie.as_deref().map(str::as_bytes), f).await;
     let set_cookie = response.headers().get(header::SET_COOKIE).map(|v| {
         let cookie = Cookie::parse(v.to_str().unwrap().to_owned()).unwrap();
         assert_eq!(cookie.name(), "session");
         cookie.value().to_owned()
     });
-    let value = out.lock().unwrap().take().unwrap();
     (value, set_cookie)
-}
-
-fn unix(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 // ---------------------------------------------------------------------------
@@ -654,10 +638,6 @@ fn reference_payload(value: &str, secret: &[u8]) -> Value {
     serde_json::from_slice(payload).unwrap()
 }
 
-fn now() -> u64 {
-    unix(SystemTime::now())
-}
-
 #[tokio::test]
 async fn timeout_reissue_and_fallback_secrets_follow_the_same_rules() {
     let secret = b"the primary secret, long enough for the layer";
@@ -758,22 +738,6 @@ impl Drop for PyramidServer {
     }
 }
 
-/// The CSRF token in a page's form.
-fn csrf_token(page: &str) -> String {
-    let (_, rest) = page
-        .split_once(r#"name="csrf_token" value=""#)
-        .unwrap_or_else(|| panic!("no CSRF token in:\n{page}"));
-    rest.split('"').next().unwrap().to_owned()
-}
-
-/// The visit counter on an index page.
-fn visits(page: &str) -> u64 {
-    let (_, rest) = page
-        .split_once("visited this page <strong>")
-        .unwrap_or_else(|| panic!("no counter in:\n{page}"));
-    rest.split('<').next().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     // The README's recipe: one secret (non-ASCII here, to exercise the
@@ -791,17 +755,9 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
             .map(|(_, v)| OsString::from(v))
     })
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rust = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app::app_with(layer)).await.unwrap();
-    });
+    let rust = format!("http://{}", serve(app::app_with(layer)).await);
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let client = cookie_jar_client();
     let get = |url: String| {
         let client = client.clone();
         async move {
@@ -912,6 +868,5 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     assert!(page.contains("Signed in as <strong>bob</strong>"), "{page}");
     assert!(page.contains("Welcome, bob!"), "{page}");
 
-    server.abort();
     drop(pyramid);
 }

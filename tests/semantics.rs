@@ -3,16 +3,18 @@
 //! browser does.
 #![cfg(feature = "axum")]
 
+mod common;
+
 use std::{
     collections::BTreeMap,
     convert::Infallible,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, UNIX_EPOCH},
 };
 
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
+    http::{HeaderValue, Request, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -25,23 +27,16 @@ use tower_cookie_session::{
     SessionLayer, signed_deserialize, signed_serialize,
 };
 
+use common::{
+    cookies::{cookie_at, now},
+    pages::Page as Reply,
+};
+
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
 const OLD_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef previous";
 
 fn layer() -> SessionLayer {
     SessionLayer::new(SECRET)
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A cookie value as the layer would have written it at `accessed`.
-fn cookie_at(accessed: u64, created: u64, state: Value, secret: &[u8]) -> String {
-    signed_serialize(&(accessed, created, state), secret).unwrap()
 }
 
 /// 10^20 + 1: beyond 64 bits, and rounded to the same `f64` as 10^20
@@ -152,21 +147,7 @@ fn app(layer: SessionLayer) -> Router {
         .layer(layer)
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl Reply {
-    fn set_cookies(&self) -> Vec<Cookie<'static>> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-            .collect()
-    }
-
     /// The one session cookie set, if any.
     fn session_cookie(&self) -> Option<Cookie<'static>> {
         let mut cookies = self.set_cookies();
@@ -791,13 +772,7 @@ async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Re
         .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
+    Reply::collect(res).await
 }
 
 #[tokio::test]
