@@ -11,11 +11,9 @@
 //! total divided by the count is the instructions per request.
 //! Under a plain `cargo bench` (no case named) it does nothing.
 
-#[path = "common/args.rs"]
-mod args;
 mod common;
 
-use common::{Case, Contender, Scenario};
+use common::{Case, Contender, Scenario, args};
 
 fn main() {
     let positional = args::positional();

@@ -11,8 +11,6 @@
 //! in the same table.
 
 mod common;
-#[path = "common/results.rs"]
-mod results;
 
 use std::{
     collections::BTreeMap,
@@ -21,7 +19,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use common::{Case, Contender, Scenario};
+use common::{Case, Contender, Scenario, results};
 use cpu_time::ThreadTime;
 use criterion::{
     BenchmarkId, Criterion, black_box,
