@@ -5,6 +5,7 @@
 mod axum_extra;
 mod bare;
 mod cookie_store;
+mod handle;
 mod ours;
 mod primitives;
 mod tower_sessions;
@@ -23,6 +24,9 @@ pub(crate) enum Contender {
     /// an `Arc` in the session layer's place, and a handler that ignores
     /// the cookie.
     Bare,
+    /// The least any session layer must do (DESIGN.md §7): bare, but the
+    /// layer puts a fresh `Arc` handle into each request's extensions.
+    Handle,
     /// `tower_cookie_session::SessionLayer`, default settings but the
     /// timeout (see `ours::layer`).
     Ours,
@@ -38,8 +42,9 @@ pub(crate) enum Contender {
 }
 
 impl Contender {
-    pub(crate) const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::Bare,
+        Self::Handle,
         Self::Primitives,
         Self::Ours,
         Self::TowerSessions,
@@ -50,6 +55,7 @@ impl Contender {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Bare => "bare",
+            Self::Handle => "handle",
             Self::Ours => "ours",
             Self::TowerSessions => "tower-sessions",
             Self::CookieStore => "cookie-store",
@@ -61,13 +67,14 @@ impl Contender {
     /// Whether the handler leaves the session alone whatever the
     /// scenario: it answers "ok" and never sets a cookie.
     pub(super) fn ignores_session(self) -> bool {
-        self == Self::Bare
+        matches!(self, Self::Bare | Self::Handle)
     }
 
     /// The router and the `Cookie` header of an HTTP contender.
     pub(super) fn http(self, scenario: Scenario) -> (Router, Option<HeaderValue>) {
         match self {
             Self::Bare => bare::http(scenario),
+            Self::Handle => handle::http(scenario),
             Self::Ours => ours::http(scenario),
             Self::TowerSessions => tower_sessions::http(scenario),
             Self::CookieStore => cookie_store::http(scenario),
@@ -80,7 +87,8 @@ impl Contender {
 /// The key the peers sign their cookies with.
 const COOKIE_KEY: [u8; 64] = [42; 64];
 
-/// The handler of `untouched`, and of bare whatever the scenario.
+/// The handler of `untouched`, and of bare and handle whatever the
+/// scenario.
 async fn ignore() -> String {
     "ok".to_owned()
 }
