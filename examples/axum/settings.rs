@@ -45,8 +45,14 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
         Some("pyramid2") => Err("SESSION_FORMAT=pyramid2 needs the pyramid2 feature: \
              cargo run --example axum --features axum,pyramid2"
             .to_owned()),
+        #[cfg(feature = "sealed")]
+        Some("sealed") => Ok(Format::sealed()),
+        #[cfg(not(feature = "sealed"))]
+        Some("sealed") => Err("SESSION_FORMAT=sealed needs the sealed feature: \
+             cargo run --example axum --features axum,sealed"
+            .to_owned()),
         Some(other) => Err(format!(
-            "SESSION_FORMAT must be signed_serialize or pyramid2, not {other:?}"
+            "SESSION_FORMAT must be signed_serialize, pyramid2 or sealed, not {other:?}"
         )),
     }
 }
