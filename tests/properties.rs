@@ -661,7 +661,7 @@ mod sealed {
         ) {
             prop_assume!(other != SECRET);
             let small = within_limit(state);
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+            let now = now();
             let payload = serde_json::to_vec(&(now, now, &small)).unwrap();
             let layer = sealed_layer(SECRET);
 
