@@ -6,9 +6,11 @@
 //! cookie across pages, honours `HttpOnly`, shows a flash once after a
 //! redirect, refuses forms with a bad CSRF token without touching the
 //! session, forgets the cookie at logout, keeps a session across a
-//! server restart with the same secret but not with a new one, and does
-//! not take a cookie whose name has Unicode whitespace before the
-//! session's (another cookie to the browser) for the session's own.
+//! server restart with the same secret but not with a new one, keeps a
+//! cookie 30 days for "Keep me signed in" and only until the browser
+//! closes without it, and does not take a cookie whose name has Unicode
+//! whitespace before the session's (another cookie to the browser) for
+//! the session's own.
 //!
 //! They need Debian's `chromium` and `chromium-driver` packages
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
@@ -362,6 +364,82 @@ async fn a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with
             browser.step("the fresh session works");
             browser.log_in(&server, "grace", "secret").await;
             assert_eq!(browser.signed_in_as().await.as_deref(), Some("grace"));
+        },
+    )
+    .await;
+}
+
+/// How long "Keep me signed in" keeps the demo's users signed in.
+const THIRTY_DAYS: Duration = Duration::from_secs(30 * 86_400);
+
+#[tokio::test]
+async fn keeping_me_signed_in_gives_a_30_day_cookie_that_survives_a_restart() {
+    in_browser(
+        "keeping_me_signed_in_gives_a_30_day_cookie_that_survives_a_restart",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in with the box ticked");
+            browser
+                .log_in_kept_signed_in(&server, "ada", "secret")
+                .await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+            let before = browser.session_cookie_value().await;
+
+            browser.step("restart with the same secret");
+            let _server = server.restart(SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            // A new value: the restarted app wrote this cookie, and its
+            // expiry, from the session alone.
+            assert_ne!(browser.session_cookie_value().await, before);
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_the_box_the_cookie_ends_with_the_browser_and_survives_a_restart() {
+    in_browser(
+        "without_the_box_the_cookie_ends_with_the_browser_and_survives_a_restart",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in without ticking the box");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            browser.assert_session_cookie_ends_with_the_browser().await;
+            let before = browser.session_cookie_value().await;
+
+            browser.step("restart with the same secret");
+            let _server = server.restart(SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            assert_ne!(browser.session_cookie_value().await, before);
+            browser.assert_session_cookie_ends_with_the_browser().await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_in_again_without_the_box_ends_the_30_days() {
+    in_browser(
+        "logging_in_again_without_the_box_ends_the_30_days",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in with the box ticked");
+            browser
+                .log_in_kept_signed_in(&server, "ada", "secret")
+                .await;
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+
+            browser.step("log in again, as someone else, without it");
+            browser.log_in(&server, "grace", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("grace"));
+            browser.assert_session_cookie_ends_with_the_browser().await;
         },
     )
     .await;
@@ -1032,6 +1110,50 @@ impl Browser {
         self.goto(&server.url("/login")).await;
         self.fill_in_login(username, password).await;
         self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// Logs in through the login form with "Keep me signed in" ticked.
+    async fn log_in_kept_signed_in(&self, server: &Server, username: &str, password: &str) {
+        self.goto(&server.url("/login")).await;
+        self.fill_in_login(username, password).await;
+        let remember = self.find("form.login input[name='remember']").await;
+        remember.click().await.unwrap();
+        assert!(
+            remember.is_selected().await.unwrap(),
+            "the box is not ticked"
+        );
+        self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// The session cookie expires `lifetime` from now, give or take a
+    /// minute for a busy machine: a persistent cookie.
+    async fn assert_session_cookie_expires_in(&self, lifetime: Duration) {
+        let cookie = self
+            .session_cookie()
+            .await
+            .expect("the browser keeps a `session` cookie");
+        let expires = cookie
+            .expires_datetime()
+            .unwrap_or_else(|| panic!("a browser-session cookie, with no expiry: {cookie}"));
+        let expected = cookie::time::OffsetDateTime::now_utc() + lifetime;
+        let off = expires.unix_timestamp() - expected.unix_timestamp();
+        assert!(
+            off.abs() <= 60,
+            "the cookie expires {off} s off {lifetime:?} from now: {cookie}"
+        );
+    }
+
+    /// The session cookie has no expiry: it ends with the browser.
+    async fn assert_session_cookie_ends_with_the_browser(&self) {
+        let cookie = self
+            .session_cookie()
+            .await
+            .expect("the browser keeps a `session` cookie");
+        assert_eq!(
+            cookie.expires(),
+            None,
+            "not a browser-session cookie: {cookie}"
+        );
     }
 
     /// The page shown is the app's refusal of a form without a valid token.

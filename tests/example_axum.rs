@@ -180,6 +180,11 @@ async fn login_replaces_the_session_cookie() {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].name(), "session");
     assert_ne!(after[0].value(), before[0].value());
+    assert_eq!(
+        after[0].max_age(),
+        None,
+        "not kept signed in: a browser-session cookie"
+    );
     assert!(
         !browser
             .get("/")

@@ -1,5 +1,6 @@
 //! An axum web app with sessions in signed cookies: a visit counter, a
-//! login form protected by a CSRF token, flash messages and logout.
+//! login form protected by a CSRF token with a "Keep me signed in" box,
+//! flash messages and logout.
 //!
 //! ```text
 //! cargo run --example axum --features axum
