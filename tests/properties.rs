@@ -19,6 +19,7 @@ use std::{
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
+    time::Duration,
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
@@ -27,7 +28,7 @@ use http::{HeaderValue, Response};
 use proptest::prelude::*;
 use serde_json::{Value, value::RawValue};
 use tower_cookie_session::{
-    MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
+    Expiry, MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
 };
 
 use common::{
@@ -382,6 +383,7 @@ enum Op {
     Invalidate,
     Flash(String, Value),
     PopFlash(String),
+    SetExpiry(Expiry),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -393,6 +395,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Invalidate),
         2 => (queue.clone(), small_value()).prop_map(|(q, m)| Op::Flash(q, m)),
         2 => queue.prop_map(Op::PopFlash),
+        1 => prop_oneof![
+            Just(Expiry::Default),
+            Just(Expiry::BrowserSession),
+            (0u64..100_000_000).prop_map(|ms| Expiry::Persistent(Duration::from_millis(ms))),
+        ]
+        .prop_map(Op::SetExpiry),
     ]
 }
 
@@ -440,6 +448,26 @@ fn apply(session: &Session, model: &mut BTreeMap<String, Value>, op: &Op) {
                 Some(_) => assert!(result.is_err()),
                 None => assert!(result.unwrap().is_empty()),
             }
+        }
+        Op::SetExpiry(expiry) => {
+            session.set_expiry(*expiry).unwrap();
+            // Kept in the session as whole seconds (at least one; 0 for a
+            // browser session), and read back as set.
+            let stored = match expiry {
+                Expiry::Persistent(d) => Some(d.as_secs().max(1)),
+                Expiry::BrowserSession => Some(0),
+                _ => None,
+            };
+            match stored {
+                Some(secs) => model.insert("_exp_".to_owned(), Value::from(secs)),
+                None => model.remove("_exp_"),
+            };
+            let expected = match stored {
+                Some(0) => Expiry::BrowserSession,
+                Some(secs) => Expiry::Persistent(Duration::from_secs(secs)),
+                None => Expiry::Default,
+            };
+            assert_eq!(session.expiry(), expected);
         }
     }
 }
