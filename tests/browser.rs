@@ -8,9 +8,10 @@
 //! session, forgets the cookie at logout, keeps a session across a
 //! server restart with the same secret but not with a new one, keeps a
 //! cookie 30 days for "Keep me signed in" and only until the browser
-//! closes without it, and does not take a cookie whose name has Unicode
+//! closes without it, does not take a cookie whose name has Unicode
 //! whitespace before the session's (another cookie to the browser) for
-//! the session's own.
+//! the session's own, and (feature `sealed`) runs the whole login flow
+//! with sealed cookies whose values give away nothing the session holds.
 //!
 //! They need Debian's `chromium` and `chromium-driver` packages
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
@@ -38,11 +39,18 @@ use std::{
 };
 
 use axum::{Router, extract::Request, http::header::COOKIE};
+#[cfg(feature = "sealed")]
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
+};
 use cookie::{Cookie, SameSite};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::util::MapRequestLayer;
+#[cfg(feature = "sealed")]
+use tower_cookie_session::Format;
 use tower_cookie_session::SessionLayer;
 
 use common::target::target_dir;
@@ -443,6 +451,179 @@ async fn logging_in_again_without_the_box_ends_the_30_days() {
         },
     )
     .await;
+}
+
+/// A user name long enough that neither it nor any of its base64
+/// fragments turns up by chance in a sealed cookie's random-looking
+/// value.
+#[cfg(feature = "sealed")]
+const LONG_USER: &str = "ada_lovelace";
+
+#[cfg(feature = "sealed")]
+#[tokio::test]
+async fn the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name() {
+    in_browser(
+        "the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name",
+        |browser| async move {
+            let layer = SessionLayer::new(SECRET).format(Format::sealed());
+            let server = Server::start_app(app::app_with(layer)).await;
+            let welcome = format!("Welcome, {LONG_USER}!");
+
+            browser.step("the counter counts");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.visits().await, 1);
+            browser.reload().await;
+            browser.reload().await;
+            assert_eq!(browser.visits().await, 3);
+
+            browser.step("type into the login form and submit it");
+            browser.click_through("a[href='/login']").await;
+            assert_eq!(browser.heading().await, "Log in");
+            browser.type_into("input[name='username']", LONG_USER).await;
+            browser.type_into("input[name='password']", "secret").await;
+            browser
+                .click_through("form.login button[type='submit']")
+                .await;
+
+            browser.step("the welcome flash after the redirect");
+            assert_eq!(browser.path().await, "/");
+            assert_eq!(browser.flashes().await, [welcome.as_str()]);
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 4, "the counter survives login");
+
+            browser.step("the signed-in cookie hides the user name");
+            assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
+
+            browser.step("no flash on the reloaded page");
+            browser.reload().await;
+            browser.assert_no_flash().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 5);
+
+            browser.step("logout with a forged token");
+            let cookie = browser.session_cookie_value().await;
+            assert_sealed(&cookie, &[LONG_USER]);
+            browser
+                .script(
+                    "document.querySelector(\"form[action='/logout'] input[name='csrf_token']\")\
+                     .value = '0'.repeat(40)",
+                )
+                .await;
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            browser.assert_refused_for_csrf().await;
+            assert_eq!(browser.session_cookie_value().await, cookie);
+
+            browser.step("still signed in");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 6);
+
+            browser.step("click Log out");
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            assert_eq!(browser.path().await, "/?logged_out=1");
+            assert_eq!(browser.flashes().await, ["You have been logged out."]);
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
+            assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
+
+            // The flash lives in the cookie only between the login answer
+            // and the page it redirects to, which a click follows at once:
+            // so the form is posted by fetch, without following the
+            // redirect, and the jar looked at in between.
+            browser.step("log in again, stopping at the redirect");
+            browser.goto(&server.url("/login")).await;
+            browser.fill_in_login(LONG_USER, "secret").await;
+            let answer = browser
+                .script(
+                    "const form = document.querySelector('form.login');
+                     return fetch(form.action, {
+                         method: 'POST',
+                         body: new URLSearchParams(new FormData(form)),
+                         redirect: 'manual',
+                     }).then(answer => answer.type);",
+                )
+                .await;
+            assert_eq!(answer, "opaqueredirect", "the login answer is a redirect");
+
+            browser.step("the cookie holding the welcome flash hides it");
+            assert_sealed(
+                &browser.session_cookie_value().await,
+                &[LONG_USER, &welcome],
+            );
+
+            browser.step("the flash is there, once");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.flashes().await, [welcome.as_str()]);
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 2);
+            browser.reload().await;
+            browser.assert_no_flash().await;
+        },
+    )
+    .await;
+}
+
+/// `value` is a sealed cookie's: it holds none of `hidden`, neither as
+/// text nor in base64 (either alphabet, any alignment), and decodes
+/// (base64url) to the format version 0x01, a 24-byte nonce and at least a
+/// 16-byte tag. A signed cookie fails the first check, since its payload
+/// is base64 of the session's JSON.
+#[cfg(feature = "sealed")]
+fn assert_sealed(value: &str, hidden: &[&str]) {
+    for text in hidden {
+        assert!(
+            !value.contains(text),
+            "the cookie shows {text:?} as it is: {value}"
+        );
+        for fragment in base64_fragments(text.as_bytes()) {
+            assert!(
+                !value.contains(&fragment),
+                "the cookie shows {text:?} in base64 ({fragment:?}): {value}"
+            );
+        }
+    }
+    let raw = URL_SAFE_NO_PAD
+        .decode(value)
+        .unwrap_or_else(|e| panic!("the cookie is not unpadded base64url ({e}): {value}"));
+    assert_eq!(
+        raw.first(),
+        Some(&0x01),
+        "the cookie does not start with the sealed format's version: {value}"
+    );
+    assert!(
+        raw.len() >= 1 + 24 + 16,
+        "{} bytes, too short for a version, nonce and tag: {value}",
+        raw.len()
+    );
+}
+
+/// The base64 characters that encode `bytes` wherever they start in a
+/// longer input, in the standard and the URL-safe alphabet: for each of
+/// the three alignments, those characters whose 6 bits all come from
+/// `bytes`.
+#[cfg(feature = "sealed")]
+fn base64_fragments(bytes: &[u8]) -> Vec<String> {
+    let mut fragments = Vec::new();
+    for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+        for skip in 0..3 {
+            let mut input = vec![0; skip];
+            input.extend_from_slice(bytes);
+            let encoded = engine.encode(&input);
+            let (start, end) = (8 * skip, 8 * input.len());
+            let fragment: String = encoded
+                .chars()
+                .enumerate()
+                .filter(|&(i, _)| 6 * i >= start && 6 * i + 6 <= end)
+                .map(|(_, c)| c)
+                .collect();
+            fragments.push(fragment);
+        }
+    }
+    fragments
 }
 
 /// A `__Host-` session cookie, as an app behind HTTPS would name it.
