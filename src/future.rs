@@ -60,15 +60,15 @@ where
 }
 
 fn save<B>(session: &Session, response: &mut Response<B>) {
-    if !session.was_used() {
-        return;
-    }
-    add_vary_cookie(response.headers_mut());
     let config = session.config();
-    if response.status().is_server_error() && !config.cookie_on_exception {
+    let may_write = !response.status().is_server_error() || config.cookie_on_exception;
+    // `None`: the handler never used the session, and the response does
+    // not depend on it.
+    let Some(action) = session.cookie_action(may_write) else {
         return;
-    }
-    let header = match session.cookie_action() {
+    };
+    add_vary_cookie(response.headers_mut());
+    let header = match action {
         CookieAction::Keep => return,
         CookieAction::Write { value, max_age } if max_age == config.max_age => {
             set_cookie_header(config, &value)

@@ -126,15 +126,16 @@ impl Session {
         &self.shared.config
     }
 
-    /// Whether a handler used the session during this request.
-    pub(crate) fn was_used(&self) -> bool {
-        self.lock().is_some()
-    }
-
-    /// What the response should do with the cookie.
-    pub(crate) fn cookie_action(&self) -> CookieAction {
-        self.lock().as_ref().map_or(CookieAction::Keep, |loaded| {
+    /// What the response should do with the cookie; `None` if no handler
+    /// used the session. With `may_write` false (a server error without
+    /// `cookie_on_exception`) the answer is at most `Keep`.
+    pub(crate) fn cookie_action(&self, may_write: bool) -> Option<CookieAction> {
+        let guard = self.lock();
+        let loaded = guard.as_ref()?;
+        Some(if may_write {
             loaded.decide(&self.shared.config)
+        } else {
+            CookieAction::Keep
         })
     }
 
@@ -465,7 +466,7 @@ mod tests {
             }
         }
         s.insert("k", "x".repeat(lo)).unwrap();
-        let CookieAction::Write { value: v, .. } = s.cookie_action() else {
+        let Some(CookieAction::Write { value: v, .. }) = s.cookie_action(true) else {
             panic!("new session writes")
         };
         assert!(
