@@ -7,7 +7,10 @@
 //! timeout, reissue time and `Max-Age` are the layer's unless the session
 //! chose its own [`Expiry`].
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    borrow::Cow,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use http::{HeaderMap, HeaderValue, header::COOKIE};
 
@@ -90,47 +93,52 @@ impl Loaded {
         let now = unix_now();
         let mut had_cookie = false;
         let mut refused = Refused::default();
-        let values = cookies
-            .iter()
-            .flat_map(|header| cookie_values(header.as_bytes(), config.cookie_name.as_bytes()));
-        for value in values {
-            had_cookie = true;
-            // Our values are ASCII; anything else fails to verify below.
-            let value = String::from_utf8_lossy(value);
-            let decoded = config
-                .codec
-                .open(&value, &config.cookie_name)
-                .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
-            let (payload, index) = match decoded {
-                Ok(decoded) => decoded,
-                Err(why) => {
-                    refused.add(why);
-                    continue;
-                }
+        for header in cookies.iter() {
+            // Bytes that are not UTF-8 can only damage other cookies'
+            // values (ours are ASCII), so decode lossily and carry on. The
+            // lossy decoder goes byte by byte; checking first takes the
+            // word-at-a-time path for the usual all-ASCII header.
+            let header = match std::str::from_utf8(header.as_bytes()) {
+                Ok(header) => Cow::Borrowed(header),
+                Err(_) => String::from_utf8_lossy(header.as_bytes()),
             };
-            refused.report(config);
-            // The first verified cookie is the session, expired or not,
-            // whichever `Cookie` header line the others are on.
-            return match expired(config, now, &payload) {
-                Some(_why) => {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(cookie = %config.cookie_name, why = _why, "session cookie expired; starting fresh");
-                    Self::fresh(now, had_cookie)
-                }
-                // Within the allowed skew, a time ahead of ours is taken as
-                // now, so that no future time is written back.
-                None => Self {
-                    now,
-                    accessed: payload.accessed.min(now),
-                    created: payload.created.min(now),
-                    state: payload.state,
-                    new: false,
-                    changed: false,
-                    invalidated: false,
-                    resign: index > 0,
-                    had_cookie,
-                },
-            };
+            for value in cookie_values(&header, &config.cookie_name) {
+                had_cookie = true;
+                let decoded = config
+                    .codec
+                    .open(value, &config.cookie_name)
+                    .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
+                let (payload, index) = match decoded {
+                    Ok(decoded) => decoded,
+                    Err(why) => {
+                        refused.add(why);
+                        continue;
+                    }
+                };
+                refused.report(config);
+                // The first verified cookie is the session, expired or not,
+                // whichever `Cookie` header line the others are on.
+                return match expired(config, now, &payload) {
+                    Some(_why) => {
+                        #[cfg(feature = "tracing")]
+                        tracing::debug!(cookie = %config.cookie_name, why = _why, "session cookie expired; starting fresh");
+                        Self::fresh(now, had_cookie)
+                    }
+                    // Within the allowed skew, a time ahead of ours is taken
+                    // as now, so that no future time is written back.
+                    None => Self {
+                        now,
+                        accessed: payload.accessed.min(now),
+                        created: payload.created.min(now),
+                        state: payload.state,
+                        new: false,
+                        changed: false,
+                        invalidated: false,
+                        resign: index > 0,
+                        had_cookie,
+                    },
+                };
+            }
         }
         refused.report(config);
         Self::fresh(now, had_cookie)
@@ -277,30 +285,19 @@ fn expired(config: &Config, now: f64, payload: &Payload) -> Option<&'static str>
 /// a name behind other whitespace (U+2000, U+00A0: another cookie to a
 /// browser, free of the `__Host-` prefix's rules) is not taken for ours.
 /// RFC 6265 allows a value in double quotes; WebOb strips them.
-fn cookie_values<'a>(header: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
-    const SP_HTAB: &[u8] = b" \t";
-    let trim = |s: &'a [u8]| {
-        let start = s
-            .iter()
-            .position(|b| !SP_HTAB.contains(b))
-            .unwrap_or(s.len());
-        let end = s
-            .iter()
-            .rposition(|b| !SP_HTAB.contains(b))
-            .map_or(start, |i| i + 1);
-        s.get(start..end).unwrap_or_default()
-    };
-    header.split(|&b| b == b';').filter_map(move |pair| {
-        let eq = pair.iter().position(|&b| b == b'=')?;
-        let (n, v) = pair.split_at_checked(eq)?;
-        if trim(n) != name {
+fn cookie_values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    const SP_HTAB: [char; 2] = [' ', '\t'];
+    header.split(';').filter_map(move |pair| {
+        let (n, v) = pair.split_once('=')?;
+        if n.trim_matches(SP_HTAB) != name {
             return None;
         }
-        let v = trim(v.get(1..).unwrap_or_default());
-        Some(match v {
-            [b'"', inner @ .., b'"'] => inner,
-            _ => v,
-        })
+        let v = v.trim_matches(SP_HTAB);
+        Some(
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v),
+        )
     })
 }
 
