@@ -14,6 +14,9 @@ pub(crate) struct State {
     text: String,
     /// Sorted by key; keys are unique.
     entries: Vec<Entry>,
+    /// Counts the changes, so that an encoding of the state can tell
+    /// whether it is still current.
+    generation: u64,
 }
 
 #[derive(Debug)]
@@ -56,7 +59,11 @@ impl State {
     /// order they came; duplicate keys: the last wins.
     pub(super) fn from_parts(text: String, mut entries: Vec<Entry>) -> Self {
         sort_last_wins(&text, &mut entries);
-        Self { text, entries }
+        Self {
+            text,
+            entries,
+            generation: 0,
+        }
     }
 
     fn resolve<'a>(&'a self, text: &'a Text) -> &'a str {
@@ -83,6 +90,7 @@ impl State {
     /// Stores `value`, JSON text, under `key`; returns what it replaced,
     /// for [`restore`](Self::restore).
     pub(crate) fn insert(&mut self, key: String, value: String) -> Previous {
+        self.generation += 1;
         let value = Text::Owned(value);
         match self.find(&key) {
             Ok(index) => match self.entries.get_mut(index) {
@@ -103,6 +111,7 @@ impl State {
     /// Undoes the [`insert`](Self::insert) that returned `previous`, which
     /// must be the last change.
     pub(crate) fn restore(&mut self, previous: Previous) {
+        self.generation += 1;
         match previous.value {
             Some(value) => {
                 if let Some(entry) = self.entries.get_mut(previous.index) {
@@ -121,6 +130,7 @@ impl State {
     pub(crate) fn remove(&mut self, key: &str) -> bool {
         match self.find(key) {
             Ok(index) => {
+                self.generation += 1;
                 self.entries.remove(index);
                 true
             }
@@ -141,8 +151,14 @@ impl State {
     }
 
     pub(crate) fn clear(&mut self) {
+        self.generation += 1;
         self.entries.clear();
         self.text.clear();
+    }
+
+    /// Changes whenever the state does.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// About how many bytes [`write_into`](Self::write_into) writes.

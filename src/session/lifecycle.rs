@@ -70,6 +70,9 @@ pub(super) struct Loaded {
     resign: bool,
     /// The request carried a cookie of our name, valid or not.
     had_cookie: bool,
+    /// The payload as the last successful `set` encoded it, and the state's
+    /// generation then: the response reuses it if nothing changed since.
+    encoded: Option<(u64, Vec<u8>)>,
 }
 
 /// What the response should do with the cookie.
@@ -136,6 +139,7 @@ impl Loaded {
                         invalidated: false,
                         resign: index > 0,
                         had_cookie,
+                        encoded: None,
                     },
                 };
             }
@@ -155,6 +159,7 @@ impl Loaded {
             invalidated: false,
             resign: false,
             had_cookie,
+            encoded: None,
         }
     }
 
@@ -177,7 +182,8 @@ impl Loaded {
             return Ok(());
         }
         let previous = self.state.insert(key, raw);
-        let size = codec.value_len(&self.encode());
+        let json = self.encode();
+        let size = codec.value_len(&json);
         if size > MAX_COOKIE_VALUE_LEN {
             self.state.restore(previous);
             return Err(SessionError::TooLarge {
@@ -185,6 +191,7 @@ impl Loaded {
                 limit: MAX_COOKIE_VALUE_LEN,
             });
         }
+        self.encoded = Some((self.state.generation(), json));
         self.changed = true;
         Ok(())
     }
@@ -212,7 +219,12 @@ impl Loaded {
         if !(self.changed || new_and_kept || self.resign || reissue_due) {
             return CookieAction::Keep;
         }
-        let json = self.encode();
+        let json = match &self.encoded {
+            Some((generation, json)) if *generation == self.state.generation() => {
+                Cow::Borrowed(json.as_slice())
+            }
+            _ => Cow::Owned(self.encode()),
+        };
         let size = config.codec.value_len(&json);
         if size > MAX_COOKIE_VALUE_LEN {
             #[cfg(feature = "tracing")]

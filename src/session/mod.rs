@@ -489,6 +489,21 @@ mod tests {
     }
 
     #[test]
+    fn the_response_writes_the_state_as_it_is_not_as_the_last_insert_left_it() {
+        let s = Session::detached();
+        s.insert("a", 1).unwrap();
+        s.insert("b", 2).unwrap();
+        assert_eq!(s.remove::<u8>("a").unwrap(), Some(1));
+        let token = s.get_csrf_token();
+        let Some(CookieAction::Write { value, .. }) = s.cookie_action(true) else {
+            panic!("changed, so written")
+        };
+        let (_, _, state): (u64, u64, serde_json::Value) =
+            crate::signed_deserialize(&value, [0; crate::MIN_SECRET_LEN]).unwrap();
+        assert_eq!(state, serde_json::json!({"_csrft_": token, "b": 2}));
+    }
+
+    #[test]
     fn debug_shows_no_values() {
         let s = Session::detached();
         s.insert("password", "hunter2").unwrap();
