@@ -11,6 +11,7 @@ use std::{
 use cookie::Cookie;
 use http::{
     HeaderMap, HeaderValue, Response,
+    header::Entry,
     header::{SET_COOKIE, VARY},
 };
 use pin_project_lite::pin_project;
@@ -71,7 +72,7 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     let header = match action {
         CookieAction::Keep => return,
         CookieAction::Write { value, max_age } if max_age == config.max_age => {
-            set_cookie_header(config, &value)
+            set_cookie_header(config, value)
         }
         // A session with its own expiry: formatted whole, as it is rare.
         CookieAction::Write { value, max_age } => set_cookie(config, value, max_age).to_string(),
@@ -88,9 +89,10 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     }
 }
 
-/// `name=value` and the configured attributes. The cookie crate formats
+/// `name=value` and the configured attributes, written around `value`
+/// (which the session made with room for them). The cookie crate formats
 /// the attributes once per configuration; each response copies them.
-fn set_cookie_header(config: &Config, value: &str) -> String {
+fn set_cookie_header(config: &Config, mut value: String) -> String {
     let attributes = config.set_cookie_attributes.get_or_init(|| {
         let formatted = set_cookie(config, String::new(), config.max_age).to_string();
         // `name=` and nothing else comes before the attributes.
@@ -100,12 +102,11 @@ fn set_cookie_header(config: &Config, value: &str) -> String {
             .to_owned()
     });
     let name = config.cookie_name.as_str();
-    let mut header = String::with_capacity(name.len() + 1 + value.len() + attributes.len());
-    header.push_str(name);
-    header.push('=');
-    header.push_str(value);
-    header.push_str(attributes);
-    header
+    value.reserve_exact(name.len() + 1 + attributes.len());
+    value.insert(0, '=');
+    value.insert_str(0, name);
+    value.push_str(attributes);
+    value
 }
 
 fn set_cookie(config: &Config, value: String, max_age: Option<Duration>) -> Cookie<'_> {
@@ -128,15 +129,23 @@ fn set_cookie(config: &Config, value: String, max_age: Option<Duration>) -> Cook
 
 /// Caches must not serve one user's session-dependent page to another.
 fn add_vary_cookie(headers: &mut HeaderMap) {
-    let covered = headers
-        .get_all(VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"));
-    if !covered {
-        headers.append(VARY, HeaderValue::from_static("cookie"));
+    let cookie = HeaderValue::from_static("cookie");
+    // One look-up of `Vary`, whether or not the response has one.
+    match headers.entry(VARY) {
+        Entry::Vacant(entry) => {
+            entry.insert(cookie);
+        }
+        Entry::Occupied(mut entry) => {
+            let covered = entry
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"));
+            if !covered {
+                entry.append(cookie);
+            }
+        }
     }
 }
 
@@ -168,9 +177,9 @@ mod tests {
         for config in &configs {
             let value = "0123abcd+/==";
             let expected = set_cookie(config, value.to_owned(), config.max_age).to_string();
-            assert_eq!(set_cookie_header(config, value), expected);
+            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
             // Cached, and still right.
-            assert_eq!(set_cookie_header(config, value), expected);
+            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
         }
     }
 

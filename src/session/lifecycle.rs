@@ -236,7 +236,13 @@ impl Loaded {
             );
             return CookieAction::Keep;
         }
-        let mut value = String::with_capacity(size);
+        // Room for the `Set-Cookie` header around the value too (its name,
+        // `=`, and the attributes once formatted), so that the response
+        // writes the header in this buffer, without copying the value.
+        let room = config.cookie_name.len()
+            + 1
+            + config.set_cookie_attributes.get().map_or(0, String::len);
+        let mut value = String::with_capacity(size + room);
         config
             .codec
             .seal_into(&json, &config.cookie_name, &mut value);

@@ -63,8 +63,9 @@ pub struct Session {
 struct Shared {
     config: Arc<Config>,
     cookies: RequestCookies,
-    /// `None` until first use.
-    loaded: Mutex<Option<Loaded>>,
+    /// `None` until first use. Boxed, so that a request that never uses
+    /// the session does not move the space for it around.
+    loaded: Mutex<Option<Box<Loaded>>>,
 }
 
 impl Session {
@@ -99,7 +100,7 @@ impl Session {
         Self::new(Arc::clone(config), &http::HeaderMap::new())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Loaded>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Box<Loaded>>> {
         // Only this module's code runs under the lock, and it does not
         // panic; a poisoned lock still holds consistent data.
         self.shared
@@ -111,8 +112,9 @@ impl Session {
     /// Runs `f` on the session, loading it on first use.
     fn with<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
         let mut guard = self.lock();
-        let loaded =
-            guard.get_or_insert_with(|| Loaded::load(&self.shared.config, &self.shared.cookies));
+        let loaded = guard.get_or_insert_with(|| {
+            Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
+        });
         f(loaded)
     }
 
