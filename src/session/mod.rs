@@ -10,7 +10,10 @@
 
 use std::{
     fmt,
-    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
+    sync::{
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
     time::SystemTime,
 };
 
@@ -66,6 +69,9 @@ struct Shared {
     /// `None` until first use. Boxed, so that a request that never uses
     /// the session does not move the space for it around.
     loaded: Mutex<Option<Box<Loaded>>>,
+    /// Set on first use, under the lock: the response of a request that
+    /// never used the session reads this, and takes no lock.
+    used: AtomicBool,
 }
 
 impl Session {
@@ -75,6 +81,7 @@ impl Session {
                 config,
                 cookies: RequestCookies::new(headers),
                 loaded: Mutex::new(None),
+                used: AtomicBool::new(false),
             }),
         }
     }
@@ -113,6 +120,7 @@ impl Session {
     fn with<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
         let mut guard = self.lock();
         let loaded = guard.get_or_insert_with(|| {
+            self.shared.used.store(true, Ordering::Relaxed);
             Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
         });
         f(loaded)
@@ -132,6 +140,10 @@ impl Session {
     /// used the session. With `may_write` false (a server error without
     /// `cookie_on_exception`) the answer is at most `Keep`.
     pub(crate) fn cookie_action(&self, may_write: bool) -> Option<CookieAction> {
+        // The handler has returned: its writes happened before this.
+        if !self.shared.used.load(Ordering::Relaxed) {
+            return None;
+        }
         let guard = self.lock();
         let loaded = guard.as_ref()?;
         Some(if may_write {
