@@ -34,8 +34,9 @@ const MAX_TIMESTAMP: f64 = 253_402_300_799.0;
 struct Seen {
     new: bool,
     state: BTreeMap<String, String>,
-    /// The layer can write this state back within the size limit.
-    fits: bool,
+    /// Whether the layer can write this state back within the size limit
+    /// (`None`: the model cannot know; see `fits_at`).
+    fits: Option<bool>,
 }
 
 fn read_everything(format: &FuzzFormat, session: &Session, rewrite: bool) -> Seen {
@@ -126,10 +127,15 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         Written::Removed => panic!("a removal cookie without invalidate()"),
         // Too large to write back: the browser keeps the cookie it has.
         Written::Nothing => assert!(
-            !seen.fits || (!seen.new && !rewrite && mode != 2),
+            seen.fits != Some(true) || (!seen.new && !rewrite && mode != 2),
             "a new, changed or re-signed session was not written"
         ),
         Written::Value(value) => {
+            assert_ne!(
+                seen.fits,
+                Some(false),
+                "written though the session does not fit the size limit"
+            );
             if let Some(decode) = format.decode {
                 let (_, _, state) =
                     decode(&value, SECRET).expect("the written cookie decodes with the secret");

@@ -5,6 +5,8 @@
 //! Every target takes its wire format from one input byte through
 //! [`format`], so a new format is one more entry in [`FORMATS`].
 
+pub mod python;
+
 use std::{
     collections::BTreeMap,
     convert::Infallible,
@@ -47,10 +49,16 @@ pub struct FuzzFormat {
     pub decode: Option<Decode>,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
-    /// Whether `value_len` is the whole size rule, so that `layer_ops` can
-    /// predict every `TooLarge`. Pyramid 2's rule also counts the longer
-    /// JSON Python would write; `tests/pyramid_interop.rs` checks that rule
-    /// against real Pyramid instead.
+    /// Whether the size limit also counts the value for the payload Python's
+    /// `json.dumps` would write for the same session ([`python`]), so that
+    /// Pyramid can write back what the layer wrote: the longer of the two
+    /// counts. `tests/pyramid_interop.rs` checks the rule against real
+    /// Pyramid.
+    pub counts_python: bool,
+    /// Whether `layer_ops` runs this format. Pyramid 2's size rule depends
+    /// on how a value from a cookie is spelled (see
+    /// [`python::Dumped::spelled_as_python`]); `layer_ops` keeps to the
+    /// default format.
     pub size_modelled: bool,
 }
 
@@ -69,6 +77,7 @@ pub const FORMATS: &[FuzzFormat] = &[
         sign: sign_default,
         decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
         value_len: |n| 40 + n.div_ceil(3) * 4,
+        counts_python: false,
         size_modelled: true,
     },
     FuzzFormat {
@@ -77,6 +86,7 @@ pub const FORMATS: &[FuzzFormat] = &[
         sign: sign_pyramid2,
         decode: None,
         value_len: |n| (4 * (64 + n)).div_ceil(3),
+        counts_python: true,
         size_modelled: false,
     },
 ];
@@ -301,10 +311,63 @@ pub fn payload_len(now: u64, created: u64, state: &BTreeMap<String, String>) -> 
 }
 
 /// Whether the layer can write `state` as a cookie of `format` within the
-/// size limit.
-pub fn fits(format: &FuzzFormat, session: &Session, state: &BTreeMap<String, String>) -> bool {
-    let created = unix_secs(session.created());
-    (format.value_len)(payload_len(unix_now(), created, state)) <= MAX_COOKIE_VALUE_LEN
+/// size limit, with the timestamps `now` and `created` it writes: `Some`
+/// where the model knows, `None` where it cannot. The value for the compact
+/// payload counts; for a format that [`counts_python`](FuzzFormat::counts_python),
+/// so does the value for Python's spelling. The layer counts Python's
+/// spelling from the payload's text, so where the text spells something
+/// longer than Python does (an escape such as `\u0041`, which neither
+/// Python nor `serde_json` writes) it may count more: a session that
+/// fits in Python's spelling is then `None`, one that does not is still
+/// `Some(false)`.
+pub fn fits_at(
+    format: &FuzzFormat,
+    now: u64,
+    created: u64,
+    state: &BTreeMap<String, String>,
+) -> Option<bool> {
+    if (format.value_len)(payload_len(now, created, state)) > MAX_COOKIE_VALUE_LEN {
+        return Some(false);
+    }
+    if !format.counts_python {
+        return Some(true);
+    }
+    // Python cannot read the payload (an integer of 4301 digits): one
+    // that long never fits anyway.
+    let python = python::payload(now, created, state)?;
+    if (format.value_len)(python.json.len()) > MAX_COOKIE_VALUE_LEN {
+        return Some(false);
+    }
+    python.spelled_as_python.then_some(true)
+}
+
+/// [`fits_at`] for `session` with `state`, written now.
+pub fn fits(
+    format: &FuzzFormat,
+    session: &Session,
+    state: &BTreeMap<String, String>,
+) -> Option<bool> {
+    let now = unix_now();
+    let [a, b] = written_created(session).map(|created| fits_at(format, now, created, state));
+    // Known only if both readings of `created` agree.
+    if a == b { a } else { None }
+}
+
+/// The whole seconds the layer may write for `session`'s `created`: it
+/// truncates the time it keeps (seconds as `f64`), which `created()`
+/// rounds to a nanosecond, so a time a hair below a whole second reads as
+/// that second.
+pub fn written_created(session: &Session) -> [u64; 2] {
+    let since = session
+        .created()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    if since.subsec_nanos() == 0 {
+        [secs, secs.saturating_sub(1)]
+    } else {
+        [secs, secs]
+    }
 }
 
 /// Unix seconds now, as the layer writes them.
