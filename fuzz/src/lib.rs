@@ -348,25 +348,85 @@ pub fn fits(
     state: &BTreeMap<String, String>,
 ) -> Option<bool> {
     let now = unix_now();
-    let [a, b] = written_created(session).map(|created| fits_at(format, now, created, state));
+    let [a, b] =
+        written_created(session.created()).map(|created| fits_at(format, now, created, state));
     // Known only if both readings of `created` agree.
     if a == b { a } else { None }
 }
 
-/// The whole seconds the layer may write for `session`'s `created`: it
-/// truncates the time it keeps (seconds as `f64`), which `created()`
-/// rounds to a nanosecond, so a time a hair below a whole second reads as
-/// that second.
-pub fn written_created(session: &Session) -> [u64; 2] {
-    let since = session
-        .created()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+/// The whole seconds the layer may write for a session's `created` time,
+/// as `created()` gives it: the layer truncates the time it keeps
+/// (seconds as `f64`), which `created()` rounds to a nanosecond, so a time
+/// a hair below a whole second reads as that second.
+pub fn written_created(created: SystemTime) -> [u64; 2] {
+    let since = created.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     if since.subsec_nanos() == 0 {
         [secs, secs.saturating_sub(1)]
     } else {
         [secs, secs]
+    }
+}
+
+/// Whether two JSON texts hold the same value, by the layer's rule: an
+/// equal store is no change, so this decides whether a cookie is written.
+/// Values are compared read, not as text: an integer (no fraction, no
+/// exponent) by its digits, whatever its size, `-0` being `0`; a float as
+/// the `f64` it reads as; an integer never equals a float. A part that
+/// cannot be read as such (a float beyond `f64`, a string or key with a
+/// lone surrogate) equals only the same text.
+pub fn same_json(a: &str, b: &str) -> bool {
+    Json::read(a) == Json::read(b)
+}
+
+#[derive(Debug, PartialEq)]
+enum Json {
+    /// `true`, `false`, `null`, or what cannot be read: compared as text.
+    Text(String),
+    /// An integer's digits, without the sign of zero.
+    Int(String),
+    Float(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    /// Duplicate keys: the last wins.
+    Obj(BTreeMap<String, Json>),
+}
+
+impl Json {
+    fn read(text: &str) -> Self {
+        let text = text.trim_matches([' ', '\t', '\n', '\r']);
+        let unread = || Json::Text(text.to_owned());
+        match text.as_bytes().first() {
+            Some(b'{') => serde_json::from_str::<BTreeMap<String, &RawValue>>(text).map_or_else(
+                |_| unread(),
+                |map| {
+                    Json::Obj(
+                        map.into_iter()
+                            .map(|(k, v)| (k, Json::read(v.get())))
+                            .collect(),
+                    )
+                },
+            ),
+            Some(b'[') => serde_json::from_str::<Vec<&RawValue>>(text).map_or_else(
+                |_| unread(),
+                |items| Json::Arr(items.iter().map(|v| Json::read(v.get())).collect()),
+            ),
+            Some(b'"') => serde_json::from_str::<String>(text).map_or_else(|_| unread(), Json::Str),
+            Some(b'-' | b'0'..=b'9') if text.contains(['.', 'e', 'E']) => match text.parse::<f64>()
+            {
+                Ok(x) if x.is_finite() => Json::Float(x),
+                _ => unread(),
+            },
+            Some(b'-' | b'0'..=b'9') => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if digits.bytes().all(|d| d == b'0') {
+                    Json::Int("0".to_owned())
+                } else {
+                    Json::Int(text.to_owned())
+                }
+            }
+            _ => unread(),
+        }
     }
 }
 
@@ -381,4 +441,38 @@ pub fn unix_now() -> u64 {
 /// Whole Unix seconds of `time`, as the layer writes them.
 pub fn unix_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_json_compares_numbers_exactly() {
+        for (a, b, same) in [
+            ("1", "1", true),
+            ("1", "1.0", false),
+            ("1e2", "100.0", true),
+            ("-0", "0", true),
+            ("-0.0", "0.0", true),
+            ("-0.0", "0", false),
+            ("100000000000000000000", "100000000000000000001", false),
+            ("100000000000000000000", "1e20", false),
+            ("[100000000000000000000]", "[ 100000000000000000000 ]", true),
+            ("1e400", "1e400", true),
+            ("1e400", "2e400", false),
+            (r#""\u0061""#, r#""a""#, true),
+            (r#""\ud800""#, r#""\ud800""#, true),
+            (r#""\ud800""#, r#""\uD800""#, false),
+            (r#"{"a": 1, "b": 2}"#, r#"{"b":2,"a":1}"#, true),
+            (r#"{"a": 1, "a": 2}"#, r#"{"a":2}"#, true),
+            (r#"{"a": 1}"#, r#"{"a":1,"b":1}"#, false),
+            ("[]", "{}", false),
+            ("null", "false", false),
+            ("\"1\"", "1", false),
+        ] {
+            assert_eq!(same_json(a, b), same, "{a} {b}");
+            assert_eq!(same_json(b, a), same, "{b} {a}");
+        }
+    }
 }
