@@ -20,7 +20,9 @@ use tower_cookie_session_fuzz::{
 };
 
 /// A past time; the targets run most seeds without a timeout, so they
-/// stay valid. One seed is dated in the future to pass a timeout too.
+/// stay valid. One seed is dated far in the future with the timeout on:
+/// the layer treats a cookie more than `MAX_CLOCK_SKEW` ahead as absent,
+/// so it starts a fresh session rather than passing the timeout.
 const ACCESSED: u64 = 1_700_000_300;
 const CREATED: u64 = 1_700_000_000;
 const FUTURE: u64 = 4_000_000_000;
@@ -107,6 +109,10 @@ fn python_vectors() -> Vec<(String, String, Vec<u8>)> {
     out
 }
 
+/// Seed files that a fuzzing run found rather than this program made
+/// start with this; regenerating the seeds leaves them as they are.
+const FINDING_PREFIX: &str = "finding-";
+
 struct Seeds {
     dir: &'static str,
     files: Vec<(String, Vec<u8>)>,
@@ -124,19 +130,38 @@ impl Seeds {
         self.files.push((name.into(), bytes));
     }
 
+    /// Replaces the generated seeds in `seeds/<dir>/`; inputs kept from
+    /// fuzzing runs (`finding-*`, see [`FINDING_PREFIX`]) stay.
     fn write(self) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("seeds")
             .join(self.dir);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).expect("remove old seeds");
-        }
         fs::create_dir_all(&dir).expect("seed directory");
+        let mut kept = 0;
+        for entry in fs::read_dir(&dir).expect("seed directory") {
+            let path = entry.expect("seed directory entry").path();
+            let finding = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(FINDING_PREFIX));
+            if finding {
+                kept += 1;
+            } else {
+                fs::remove_file(&path).expect("remove old seed");
+            }
+        }
         let count = self.files.len();
         for (name, bytes) in self.files {
+            assert!(
+                !name.starts_with(FINDING_PREFIX),
+                "generated seed names do not start with {FINDING_PREFIX}"
+            );
             fs::write(dir.join(name), bytes).expect("write seed");
         }
-        println!("{count} seeds in {}", dir.display());
+        println!(
+            "{count} seeds and {kept} kept findings in {}",
+            dir.display()
+        );
     }
 }
 

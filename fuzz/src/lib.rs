@@ -5,6 +5,8 @@
 //! Every target takes its wire format from one input byte through
 //! [`format`], so a new format is one more entry in [`FORMATS`].
 
+pub mod python;
+
 use std::{
     collections::BTreeMap,
     convert::Infallible,
@@ -23,7 +25,7 @@ use sha1::Sha1;
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use tower_cookie_session::{MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
+pub use tower_cookie_session::{MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
 
 /// The secret the layer signs with.
 pub const SECRET: &[u8] = b"tower-cookie-session fuzzing secret, primary";
@@ -42,16 +44,18 @@ pub struct FuzzFormat {
     /// Signs raw payload bytes as a cookie value of this format, so that a
     /// target can reach the payload parser behind a valid signature.
     pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
-    /// Decodes a cookie value with the crate's public API into
-    /// `(accessed, created, state as raw JSON)`, where the crate has one.
+    /// Decodes a cookie value into `(accessed, created, state as raw
+    /// JSON)`: with the crate's public API where it has one, else from the
+    /// format's definition.
     pub decode: Option<Decode>,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
-    /// Whether `value_len` is the whole size rule, so that `layer_ops` can
-    /// predict every `TooLarge`. Pyramid 2's rule also counts the longer
-    /// JSON Python would write; `tests/pyramid_interop.rs` checks that rule
-    /// against real Pyramid instead.
-    pub size_modelled: bool,
+    /// Whether the size limit also counts the value for the payload Python's
+    /// `json.dumps` would write for the same session ([`python`]), so that
+    /// Pyramid can write back what the layer wrote: the longer of the two
+    /// counts. `tests/pyramid_interop.rs` checks the rule against real
+    /// Pyramid.
+    pub counts_python: bool,
 }
 
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
@@ -69,28 +73,21 @@ pub const FORMATS: &[FuzzFormat] = &[
         sign: sign_default,
         decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
         value_len: |n| 40 + n.div_ceil(3) * 4,
-        size_modelled: true,
+        counts_python: false,
     },
     FuzzFormat {
         name: "pyramid2",
         configure: |layer| layer.format(tower_cookie_session::Format::pyramid2()),
         sign: sign_pyramid2,
-        decode: None,
+        decode: Some(decode_pyramid2),
         value_len: |n| (4 * (64 + n)).div_ceil(3),
-        size_modelled: false,
+        counts_python: true,
     },
 ];
 
 /// The format chosen by `selector`.
 pub fn format(selector: u8) -> &'static FuzzFormat {
     &FORMATS[usize::from(selector) % FORMATS.len()]
-}
-
-/// The format chosen by `selector` among those whose size rule the model
-/// knows exactly.
-pub fn size_modelled_format(selector: u8) -> &'static FuzzFormat {
-    let modelled: Vec<&'static FuzzFormat> = FORMATS.iter().filter(|f| f.size_modelled).collect();
-    modelled[usize::from(selector) % modelled.len()]
 }
 
 /// Pyramid 2's format, written here from its definition:
@@ -102,6 +99,21 @@ pub fn sign_pyramid2(secret: &[u8], payload: &[u8]) -> String {
     let mut bytes = mac.finalize().into_bytes().to_vec();
     bytes.extend_from_slice(payload);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads a value of Pyramid 2's format as Pyramid writes it (unpadded),
+/// from its definition: the payload after the 64-byte HMAC-SHA512 tag, if
+/// the tag is that of `secret`.
+pub fn decode_pyramid2(value: &str, secret: &[u8]) -> Option<SessionJson> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    let (tag, payload) = bytes.split_at_checked(64)?;
+    let key = [b"pyramid.session.".as_slice(), secret].concat();
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(&key).expect("HMAC takes any key");
+    mac.update(payload);
+    mac.verify_slice(tag).ok()?;
+    serde_json::from_slice(payload).ok()
 }
 
 /// The default format, written here from its definition rather than with
@@ -301,10 +313,174 @@ pub fn payload_len(now: u64, created: u64, state: &BTreeMap<String, String>) -> 
 }
 
 /// Whether the layer can write `state` as a cookie of `format` within the
-/// size limit.
-pub fn fits(format: &FuzzFormat, session: &Session, state: &BTreeMap<String, String>) -> bool {
-    let created = unix_secs(session.created());
-    (format.value_len)(payload_len(unix_now(), created, state)) <= MAX_COOKIE_VALUE_LEN
+/// size limit, with the timestamps `now` and `created` it writes: `Some`
+/// where the model knows, `None` where it cannot. The value for the compact
+/// payload counts; for a format that [`counts_python`](FuzzFormat::counts_python),
+/// so does the value for Python's spelling. The layer counts Python's
+/// spelling from the payload's text, so where the text spells something
+/// longer than Python does (an escape such as `\u0041`, which neither
+/// Python nor `serde_json` writes) it may count more: a session that
+/// fits in Python's spelling is then `None`, one that does not is still
+/// `Some(false)`.
+pub fn fits_at(
+    format: &FuzzFormat,
+    now: u64,
+    created: u64,
+    state: &BTreeMap<String, String>,
+) -> Option<bool> {
+    if (format.value_len)(payload_len(now, created, state)) > MAX_COOKIE_VALUE_LEN {
+        return Some(false);
+    }
+    if !format.counts_python {
+        return Some(true);
+    }
+    // Python cannot read the payload (an integer of 4301 digits): one
+    // that long never fits anyway.
+    let python = python::payload(now, created, state)?;
+    if (format.value_len)(python.json.len()) > MAX_COOKIE_VALUE_LEN {
+        return Some(false);
+    }
+    python.spelled_as_python.then_some(true)
+}
+
+/// [`fits_at`] for `session` with `state`, written now.
+pub fn fits(
+    format: &FuzzFormat,
+    session: &Session,
+    state: &BTreeMap<String, String>,
+) -> Option<bool> {
+    let now = unix_now();
+    let [a, b] =
+        written_created(session.created()).map(|created| fits_at(format, now, created, state));
+    // Known only if both readings of `created` agree.
+    if a == b { a } else { None }
+}
+
+/// The whole seconds the layer may write for a session's `created` time,
+/// as `created()` gives it: the layer truncates the time it keeps
+/// (seconds as `f64`), which `created()` rounds to a nanosecond, so a time
+/// a hair below a whole second reads as that second.
+pub fn written_created(created: SystemTime) -> [u64; 2] {
+    let since = created.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    if since.subsec_nanos() == 0 {
+        [secs, secs.saturating_sub(1)]
+    } else {
+        [secs, secs]
+    }
+}
+
+/// Seconds since the Unix epoch of `time`, as a float.
+pub fn unix_f64(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The layer's defaults with the timeout on (`SessionLayer` documents
+/// them): 20 minutes idle, written again once the last write is a tenth
+/// of that old.
+pub const DEFAULT_TIMEOUT_SECS: f64 = 1200.0;
+pub const DEFAULT_REISSUE_SECS: f64 = 120.0;
+
+/// The answer of `test(now, time)`, a test on the layer's clock `now` and
+/// a time `time`, monotonic in each, where the model knows only that the
+/// clock the layer read lies in `now` (whole seconds, read before and
+/// after the request) and `time` to within a millisecond (a session's
+/// times are read back through nanoseconds): `Some` if every such pair
+/// gives the same answer, else `None`.
+pub fn known_at(now: (u64, u64), time: f64, test: impl Fn(f64, f64) -> bool) -> Option<bool> {
+    let answers = [now.0, now.1]
+        .into_iter()
+        .flat_map(|n| [time - 1e-3, time + 1e-3].map(|t| test(n as f64, t)));
+    let answers: Vec<bool> = answers.collect();
+    answers
+        .iter()
+        .all(|a| *a == answers[0])
+        .then_some(answers[0])
+}
+
+/// Whether the `Cookie` header lines carry a cookie named [`COOKIE_NAME`]
+/// byte for byte, as a browser sees it (RFC 6265bis): pairs split at `;`,
+/// the name up to the first `=`, only spaces and tabs around it trimmed.
+pub fn carries_session_cookie(lines: &[HeaderValue]) -> bool {
+    lines.iter().any(|line| {
+        line.as_bytes().split(|&b| b == b';').any(|pair| {
+            pair.iter().position(|&b| b == b'=').is_some_and(|eq| {
+                let name = &pair[..eq];
+                let trimmed: &[u8] = {
+                    let start = name.iter().position(|b| !b" \t".contains(b));
+                    let end = name.iter().rposition(|b| !b" \t".contains(b));
+                    match (start, end) {
+                        (Some(s), Some(e)) => &name[s..=e],
+                        _ => &[],
+                    }
+                };
+                trimmed == COOKIE_NAME.as_bytes()
+            })
+        })
+    })
+}
+
+/// Whether two JSON texts hold the same value, by the layer's rule: an
+/// equal store is no change, so this decides whether a cookie is written.
+/// Values are compared read, not as text: an integer (no fraction, no
+/// exponent) by its digits, whatever its size, `-0` being `0`; a float as
+/// the `f64` it reads as; an integer never equals a float. A part that
+/// cannot be read as such (a float beyond `f64`, a string or key with a
+/// lone surrogate) equals only the same text.
+pub fn same_json(a: &str, b: &str) -> bool {
+    Json::read(a) == Json::read(b)
+}
+
+#[derive(Debug, PartialEq)]
+enum Json {
+    /// `true`, `false`, `null`, or what cannot be read: compared as text.
+    Text(String),
+    /// An integer's digits, without the sign of zero.
+    Int(String),
+    Float(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    /// Duplicate keys: the last wins.
+    Obj(BTreeMap<String, Json>),
+}
+
+impl Json {
+    fn read(text: &str) -> Self {
+        let text = text.trim_matches([' ', '\t', '\n', '\r']);
+        let unread = || Json::Text(text.to_owned());
+        match text.as_bytes().first() {
+            Some(b'{') => serde_json::from_str::<BTreeMap<String, &RawValue>>(text).map_or_else(
+                |_| unread(),
+                |map| {
+                    Json::Obj(
+                        map.into_iter()
+                            .map(|(k, v)| (k, Json::read(v.get())))
+                            .collect(),
+                    )
+                },
+            ),
+            Some(b'[') => serde_json::from_str::<Vec<&RawValue>>(text).map_or_else(
+                |_| unread(),
+                |items| Json::Arr(items.iter().map(|v| Json::read(v.get())).collect()),
+            ),
+            Some(b'"') => serde_json::from_str::<String>(text).map_or_else(|_| unread(), Json::Str),
+            Some(b'-' | b'0'..=b'9') if text.contains(['.', 'e', 'E']) => match text.parse::<f64>()
+            {
+                Ok(x) if x.is_finite() => Json::Float(x),
+                _ => unread(),
+            },
+            Some(b'-' | b'0'..=b'9') => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if digits.bytes().all(|d| d == b'0') {
+                    Json::Int("0".to_owned())
+                } else {
+                    Json::Int(text.to_owned())
+                }
+            }
+            _ => unread(),
+        }
+    }
 }
 
 /// Unix seconds now, as the layer writes them.
@@ -318,4 +494,37 @@ pub fn unix_now() -> u64 {
 /// Whole Unix seconds of `time`, as the layer writes them.
 pub fn unix_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_json_compares_numbers_exactly() {
+        for (a, b, same) in [
+            ("1", "1", true),
+            ("1", "1.0", false),
+            ("1e2", "100.0", true),
+            ("-0", "0", true),
+            ("-0.0", "0.0", true),
+            ("-0.0", "0", false),
+            ("100000000000000000000", "100000000000000000001", false),
+            ("100000000000000000000", "1e20", false),
+            ("[100000000000000000000]", "[ 100000000000000000000 ]", true),
+            ("1e400", "1e400", true),
+            ("1e400", "2e400", false),
+            (r#""\u0061""#, r#""a""#, true),
+            (r#""\ud800""#, r#""\ud800""#, true),
+            (r#""\ud800""#, r#""\uD800""#, false),
+            (r#"{"a": 1, "b": 2}"#, r#"{"b":2,"a":1}"#, true),
+            (r#"{"a": 1, "a": 2}"#, r#"{"a":2}"#, true),
+            (r#"{"a": 1}"#, r#"{"a":1,"b":1}"#, false),
+            ("[]", "{}", false),
+            ("null", "false", false),
+            ("\"1\"", "1", false),
+        ] {
+            assert_eq!(same_json(a, b), same, "{a} {b}");
+            assert_eq!(same_json(b, a), same, "{b} {a}");
+        }
+    }
 }
