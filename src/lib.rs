@@ -8,8 +8,9 @@
 //! written back only when the session changed, is new and holds
 //! something, was signed with a fallback secret, or is due for reissue.
 //!
-//! The cookie is **signed, not encrypted**: users can read what is in it,
-//! but cannot change it. Keep secrets out of the session.
+//! By default the cookie is **signed, not encrypted**: users can read what
+//! is in it, but cannot change it. Keep secrets out of the session, or
+//! select the sealed format (feature `sealed`), which encrypts it.
 //!
 //! # Example
 //!
@@ -98,6 +99,9 @@
 //!   `OptionalFromRequestParts`).
 //! - `pyramid2`: `Format::pyramid2()` and `HashAlg`, Pyramid 2's
 //!   `SignedCookieSessionFactory` cookie format (brings `sha2`).
+//! - `sealed`: `Format::sealed()`, sessions encrypted with
+//!   XChaCha20-Poly1305 and bound to their cookie name (brings
+//!   `chacha20poly1305` and `hkdf`).
 //! - `tracing`: a `debug!` event saying why a cookie was refused, and an
 //!   `error!` when a session no longer fits its cookie. Never the secret,
 //!   never the cookie value.
