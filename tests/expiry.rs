@@ -7,20 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, header},
-    routing::get,
-};
+use axum::{Router, routing::get};
 use cookie::Cookie;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use tower_cookie_session::{Expiry, Session, SessionLayer, signed_deserialize};
 
 use common::{
     cookies::{cookie_at, now, session_set_cookie},
-    pages::Page,
+    pages::{Page, send_cookie_headers},
 };
 
 const SECRET: &[u8] = b"the expiry tests' secret, of 32 bytes or more";
@@ -78,17 +72,10 @@ fn app(layer: SessionLayer) -> Router {
         .layer(layer)
 }
 
+/// Sends `GET path`, with the session cookie `cookie` if any.
 async fn send(app: &Router, path: &str, cookie: Option<&str>) -> Page {
-    let mut request = Request::get(path);
-    if let Some(value) = cookie {
-        request = request.header(header::COOKIE, format!("session={value}"));
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    Page::collect(response).await
+    let cookies: Vec<String> = cookie.map(|v| format!("session={v}")).into_iter().collect();
+    send_cookie_headers(app, path, &cookies).await
 }
 
 fn written(page: &Page) -> Cookie<'static> {

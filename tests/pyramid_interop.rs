@@ -18,9 +18,8 @@ pub mod settings;
 use std::{
     ffi::OsString,
     io::{BufRead, BufReader, Write},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
-    sync::OnceLock,
     time::Duration,
 };
 
@@ -35,9 +34,9 @@ use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer}
 use common::{
     cookies::{now, unix},
     pages::{cookie_jar_client, csrf_token, visits},
+    python::python as python_with,
     server::serve,
     service::call,
-    target::target_dir,
 };
 
 const HASHALGS: [HashAlg; 4] = [
@@ -75,53 +74,13 @@ fn layer(hashalg: HashAlg, secret: &str) -> SessionLayer {
 /// A Python interpreter with Pyramid 2.1, making the virtual environment
 /// the first time.
 fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        if let Some(python) = std::env::var_os("PYRAMID_PYTHON") {
-            return PathBuf::from(python);
-        }
-        let venv = target_dir().join("pyramid-venv");
-        let python = venv.join("bin").join("python");
-        let has_pyramid = |python: &Path| {
-            Command::new(python)
-                .args(["-c", "import pyramid"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !has_pyramid(&python) {
-            let requirements =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyramid/requirements.txt");
-            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-            run(Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "-r"])
-                .arg(&requirements));
-        }
-        let version = Command::new(&python)
-            .args([
-                "-c",
-                "import importlib.metadata as m; print(m.version('pyramid'))",
-            ])
-            .output()
-            .expect("run the venv's python");
-        assert_eq!(
-            String::from_utf8_lossy(&version.stdout).trim(),
-            "2.1",
-            "these tests pin Pyramid 2.1 ({})",
-            python.display()
-        );
-        python
-    })
-}
-
-fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        status.success(),
-        "{command:?} failed ({status}); Pyramid is needed for these tests"
-    );
+    python_with(
+        "PYRAMID_PYTHON",
+        "pyramid-venv",
+        "tests/pyramid/requirements.txt",
+        "pyramid",
+        "2.1",
+    )
 }
 
 /// Runs `jobs` through `tests/pyramid/cookies.py` (real Pyramid) and

@@ -16,26 +16,30 @@
 
 #![cfg(feature = "sealed")]
 
+mod common;
+
 use std::{
-    convert::Infallible,
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::OnceLock,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::SystemTime,
 };
 
 use base64::{
     Engine as _,
     engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
 };
-use cookie::Cookie;
-use http::{Request, Response, header};
+use http::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
     Format, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer,
+};
+
+use common::{
+    cookies::{hex, now as unix_now, set_cookie, system_time, unhex},
+    python::python as python_with,
+    service::call,
 };
 
 // ---------------------------------------------------------------------------
@@ -73,29 +77,6 @@ fn vectors() -> Vectors {
     serde_json::from_str(include_str!("vectors/sealed.json")).expect("sealed.json parses")
 }
 
-fn unhex(hex: &str) -> Vec<u8> {
-    assert!(hex.len().is_multiple_of(2), "odd-length hex {hex:?}");
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn system_time(secs: f64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs_f64(secs)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-}
-
 // ---------------------------------------------------------------------------
 // The layer.
 
@@ -121,42 +102,9 @@ fn layer_of(secrets_hex: &[String], name: &str) -> SessionLayer {
     layer(&secrets, name)
 }
 
-/// Sends one request through `layer`, with `cookie` (a whole `Cookie`
-/// header) if any, to a handler that runs `handler` on the session.
-async fn call<R>(
-    layer: &SessionLayer,
-    cookie: Option<&str>,
-    handler: impl FnOnce(&Session) -> R,
-) -> (R, Response<()>) {
-    let mut handler = Some(handler);
-    let mut out = None;
-    let service = layer.layer(service_fn(|req: Request<()>| {
-        let session = req
-            .extensions()
-            .get::<Session>()
-            .expect("the layer puts a Session into the request")
-            .clone();
-        out = handler.take().map(|handler| handler(&session));
-        std::future::ready(Ok::<_, Infallible>(Response::new(())))
-    }));
-    let mut request = Request::builder().uri("/");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let response = service
-        .oneshot(request.body(()).expect("request"))
-        .await
-        .expect("infallible");
-    (out.expect("the handler ran"), response)
-}
-
 /// The value of the cookie `name` that the response sets, if any.
 fn written(response: &Response<()>, name: &str) -> Option<String> {
-    let mut lines = response.headers().get_all(header::SET_COOKIE).iter();
-    let line = lines.next()?;
-    assert!(lines.next().is_none(), "one Set-Cookie at most");
-    let cookie = Cookie::parse(line.to_str().expect("ASCII Set-Cookie")).expect("Set-Cookie");
-    assert_eq!(cookie.name(), name);
+    let cookie = set_cookie(response.headers(), name)?;
     assert_ne!(
         cookie.max_age(),
         Some(cookie::time::Duration::ZERO),
@@ -188,7 +136,8 @@ struct Seen {
 }
 
 async fn send_cookie(layer: &SessionLayer, name: &str, value: &str) -> (Seen, Response<()>) {
-    call(layer, Some(&format!("{name}={value}")), |s| Seen {
+    let cookie = format!("{name}={value}");
+    call(layer, Some(cookie.as_bytes()), |s| Seen {
         new: s.is_new(),
         state: contents(s),
         accessed: s.accessed(),
@@ -313,7 +262,7 @@ async fn layer_refuses_every_refusal_vector_with_a_fresh_session() {
     for r in refusals {
         let layer = layer_of(&r.secrets_hex, &r.cookie_name);
         let cookie = format!("{}={}", r.cookie_name, r.value);
-        let ((new, state, created), response) = call(&layer, Some(&cookie), |s| {
+        let ((new, state, created), response) = call(&layer, Some(cookie.as_bytes()), |s| {
             let seen = (s.is_new(), contents(s), s.created());
             s.changed();
             seen
@@ -334,72 +283,20 @@ async fn layer_refuses_every_refusal_vector_with_a_fresh_session() {
 // ---------------------------------------------------------------------------
 // 2. The Python implementation opens what the layer writes.
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
 
 /// A Python interpreter with PyNaCl, at the version the requirements pin,
-/// making the virtual environment the first time. The `OnceLock` makes
-/// the test threads wait for one another rather than build it twice.
+/// making the virtual environment the first time.
 fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let requirements = vectors_dir().join("requirements-sealed.txt");
-        let python = match std::env::var_os("SEALED_PYTHON") {
-            Some(python) => PathBuf::from(python),
-            None => {
-                let venv = target_dir().join("sealed-venv");
-                let python = venv.join("bin").join("python");
-                let has_nacl = Command::new(&python)
-                    .args(["-c", "import nacl"])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success());
-                if !has_nacl {
-                    run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-                    run(Command::new(&python)
-                        .args(["-m", "pip", "install", "--quiet", "-r"])
-                        .arg(&requirements));
-                }
-                python
-            }
-        };
-        let pinned = std::fs::read_to_string(&requirements)
-            .expect("requirements-sealed.txt")
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("pynacl==").map(str::to_owned))
-            .expect("requirements-sealed.txt pins pynacl");
-        let version = Command::new(&python)
-            .args([
-                "-c",
-                "import importlib.metadata as m; print(m.version('pynacl'))",
-            ])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-        assert_eq!(
-            String::from_utf8_lossy(&version.stdout).trim(),
-            pinned,
-            "these tests pin PyNaCl {pinned} ({})",
-            python.display()
-        );
-        python
-    })
-}
-
-fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        status.success(),
-        "{command:?} failed ({status}); PyNaCl is needed for these tests"
-    );
+    python_with(
+        "SEALED_PYTHON",
+        "sealed-venv",
+        "tests/vectors/requirements-sealed.txt",
+        "pynacl",
+        "1.6.2",
+    )
 }
 
 /// Opens `values` (cookies named `name`) with the Python implementation,
@@ -678,7 +575,7 @@ async fn a_value_moved_to_another_cookie_name_starts_a_fresh_session() {
     assert!(under_b.state.is_empty());
     // Sent under both names, only the one it was sealed for counts.
     let both = format!("b={value}; a={value}");
-    let (seen_a, _) = call(&a, Some(&both), |s| s.is_new()).await;
-    let (seen_b, _) = call(&b, Some(&both), |s| s.is_new()).await;
+    let (seen_a, _) = call(&a, Some(both.as_bytes()), |s| s.is_new()).await;
+    let (seen_b, _) = call(&b, Some(both.as_bytes()), |s| s.is_new()).await;
     assert_eq!((seen_a, seen_b), (false, true));
 }

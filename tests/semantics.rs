@@ -29,7 +29,7 @@ use tower_cookie_session::{
 
 use common::{
     cookies::{cookie_at, now},
-    pages::Page as Reply,
+    pages::{Page as Reply, send_cookie_headers},
 };
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
@@ -759,20 +759,6 @@ where
             return reply;
         }
     }
-}
-
-/// Sends one `Cookie` header per element of `cookies`, in order.
-async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Reply {
-    let mut req = Request::get(path);
-    for cookie in cookies {
-        req = req.header(header::COOKIE, cookie.as_str());
-    }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    Reply::collect(res).await
 }
 
 #[tokio::test]

@@ -16,10 +16,7 @@
 
 mod common;
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::collections::BTreeMap;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use http::{HeaderMap, Response, header};
@@ -28,7 +25,7 @@ use serde_json::{Map, Value, json};
 use tower_cookie_session::{Session, SessionLayer, signed_deserialize, signed_serialize};
 
 use common::{
-    cookies::{hmac_sha1_hex, now as unix_now, session_set_cookie},
+    cookies::{hmac_sha1_hex, now as unix_now, session_set_cookie, system_time, unhex},
     service,
 };
 
@@ -73,14 +70,6 @@ struct Refusal {
 
 fn vectors() -> Vectors {
     serde_json::from_str(include_str!("vectors/vectors.json")).expect("vectors.json parses")
-}
-
-fn unhex(hex: &str) -> Vec<u8> {
-    assert!(hex.len().is_multiple_of(2), "odd-length hex {hex:?}");
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex secret"))
-        .collect()
 }
 
 /// A layer that never expires the vectors' fixed, long-past timestamps
@@ -162,10 +151,6 @@ fn reference_decode(value: &str, secret: &[u8]) -> Written {
         state: state.clone(),
         payload,
     }
-}
-
-fn system_time(secs: f64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs_f64(secs)
 }
 
 #[test]

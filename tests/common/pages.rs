@@ -1,10 +1,14 @@
 //! Responses read whole, and what the example app's pages show.
 
-use axum::body::Body;
+use axum::{Router, body::Body};
 use cookie::Cookie;
-use http::{HeaderMap, Response, StatusCode, header::SET_COOKIE};
+use http::{
+    HeaderMap, Request, Response, StatusCode,
+    header::{COOKIE, SET_COOKIE},
+};
 use http_body_util::BodyExt;
 use reqwest::{Client, redirect::Policy};
+use tower::ServiceExt;
 
 /// A response, read whole.
 pub(crate) struct Page {
@@ -49,6 +53,21 @@ impl Page {
             .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
             .collect()
     }
+}
+
+/// Sends `GET path` to `app` in process, with one `Cookie` header per
+/// element of `cookies`, in order; the response read whole.
+pub(crate) async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Page {
+    let mut request = Request::get(path);
+    for cookie in cookies {
+        request = request.header(COOKIE, cookie.as_str());
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    Page::collect(response).await
 }
 
 /// A client with a cookie jar of its own that does not follow redirects,
