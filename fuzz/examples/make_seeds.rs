@@ -20,7 +20,9 @@ use tower_cookie_session_fuzz::{
 };
 
 /// A past time; the targets run most seeds without a timeout, so they
-/// stay valid. One seed is dated in the future to pass a timeout too.
+/// stay valid. One seed is dated far in the future with the timeout on:
+/// the layer treats a cookie more than `MAX_CLOCK_SKEW` ahead as absent,
+/// so it starts a fresh session rather than passing the timeout.
 const ACCESSED: u64 = 1_700_000_300;
 const CREATED: u64 = 1_700_000_000;
 const FUTURE: u64 = 4_000_000_000;

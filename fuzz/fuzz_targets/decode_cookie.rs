@@ -11,20 +11,25 @@
 //!
 //! Invariants: no panic; a value signed with an unknown secret is never
 //! accepted; a signed payload is accepted exactly when it is
-//! `[number, number, {object}]` with timestamps in range, and then the
-//! handler sees exactly its values; whatever the layer writes back fits the
-//! size limit and decodes to what the handler saw.
+//! `[number, number, {object}]` with timestamps in range, none more than
+//! `MAX_CLOCK_SKEW` ahead and, with the timeout, `accessed` within it; the
+//! handler then sees exactly its values, and no time ahead of the clock.
+//! The layer writes a cookie exactly when the session was marked changed,
+//! verified by the fallback secret or due for reissue, and fits the size
+//! limit: a new session that is only read writes none. What it writes
+//! decodes to what the handler saw.
 
 #![no_main]
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::SystemTime};
 
 use http::StatusCode;
 use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Number, value::RawValue};
 use tower_cookie_session_fuzz::{
-    COOKIE_NAME, FuzzFormat, OLD_SECRET, OTHER_SECRET, SECRET, Session, Written, check_response,
-    fits, format, header_lines, layer, request, snapshot,
+    COOKIE_NAME, DEFAULT_REISSUE_SECS, DEFAULT_TIMEOUT_SECS, FuzzFormat, MAX_CLOCK_SKEW,
+    OLD_SECRET, OTHER_SECRET, SECRET, Session, Written, check_response, fits, format, header_lines,
+    known_at, layer, request, snapshot, unix_f64, unix_now, written_created,
 };
 
 /// The largest timestamp the crate accepts (the end of year 9999).
@@ -34,6 +39,8 @@ const MAX_TIMESTAMP: f64 = 253_402_300_799.0;
 struct Seen {
     new: bool,
     state: BTreeMap<String, String>,
+    accessed: SystemTime,
+    created: SystemTime,
     /// Whether the layer can write this state back within the size limit
     /// (`None`: the model cannot know; see `fits_at`).
     fits: Option<bool>,
@@ -47,36 +54,99 @@ fn read_everything(format: &FuzzFormat, session: &Session, rewrite: bool) -> See
             let _ = session.peek_flash::<serde_json::Value>(queue);
         }
     }
-    let _ = (session.created(), session.accessed(), session.len());
+    let _ = session.len();
     let _ = session.check_csrf_token("0000000000000000000000000000000000000000");
     if rewrite {
         session.changed();
     }
     Seen {
         new: session.is_new(),
+        accessed: session.accessed(),
+        created: session.created(),
         fits: fits(format, session, &state),
         state,
     }
 }
 
-/// The session a payload holds if the crate must accept it, by the
-/// format's definition: `[accessed, created, {state}]`, timestamps within
-/// 0 ..= year 9999.
-fn expected_state(payload: &[u8]) -> Option<BTreeMap<String, String>> {
-    let (accessed, created, state): (Number, Number, BTreeMap<String, Box<RawValue>>) =
-        serde_json::from_slice(payload).ok()?;
-    for n in [accessed, created] {
-        let t = n.as_f64()?;
-        if !(0.0..=MAX_TIMESTAMP).contains(&t) {
-            return None;
+/// What the handler must see for a validly signed payload.
+enum Expected {
+    /// The payload's session: its values and timestamps.
+    Session {
+        state: BTreeMap<String, String>,
+        accessed: f64,
+        created: f64,
+    },
+    /// Not a session, or one that is over: a new, empty session.
+    Fresh,
+    /// Depends on the second the layer's clock read: a timestamp at the
+    /// edge of the allowed skew or of the timeout.
+    Unknown,
+}
+
+/// By the format's definition: a session is `[accessed, created, {state}]`
+/// with timestamps within 0 ..= year 9999; it is over (treated as absent)
+/// when a timestamp lies more than `MAX_CLOCK_SKEW` ahead of the clock,
+/// or, with the timeout, when `accessed` is older than the timeout.
+fn expected(payload: &[u8], timeout: bool, now: (u64, u64)) -> Expected {
+    let Ok((accessed, created, state)) =
+        serde_json::from_slice::<(Number, Number, BTreeMap<String, Box<RawValue>>)>(payload)
+    else {
+        return Expected::Fresh;
+    };
+    let (Some(accessed), Some(created)) = (accessed.as_f64(), created.as_f64()) else {
+        return Expected::Fresh;
+    };
+    if ![accessed, created]
+        .iter()
+        .all(|t| (0.0..=MAX_TIMESTAMP).contains(t))
+    {
+        return Expected::Fresh;
+    }
+    let skew = MAX_CLOCK_SKEW.as_secs_f64();
+    let mut over = vec![
+        known_at(now, accessed, |now, t| t - now > skew),
+        known_at(now, created, |now, t| t - now > skew),
+    ];
+    if timeout {
+        over.push(known_at(now, accessed, |now, t| {
+            now - t > DEFAULT_TIMEOUT_SECS
+        }));
+    }
+    if over.contains(&Some(true)) {
+        Expected::Fresh
+    } else if over.contains(&None) {
+        Expected::Unknown
+    } else {
+        Expected::Session {
+            state: state
+                .into_iter()
+                .map(|(k, v)| (k, v.get().to_owned()))
+                .collect(),
+            accessed,
+            created,
         }
     }
-    Some(
-        state
-            .into_iter()
-            .map(|(k, v)| (k, v.get().to_owned()))
-            .collect(),
-    )
+}
+
+/// A time the handler saw for the payload time `t`: a time ahead of the
+/// clock is taken as now, so it lies within `min(t, now)` for the clock
+/// readings in `now`.
+fn check_time(seen: SystemTime, t: f64, now: (u64, u64), what: &str) {
+    let seen = unix_f64(seen);
+    let (low, high) = (t.min(now.0 as f64), t.min(now.1 as f64));
+    assert!(
+        seen >= low - 1e-3 && seen <= high + 1e-3,
+        "the handler saw {what} {seen}, for {t} in the cookie at clock {now:?}"
+    );
+}
+
+/// `a || b` where either may be unknown.
+fn any(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
 }
 
 fuzz_target!(|data: &[u8]| -> Corpus {
@@ -99,10 +169,12 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     };
 
     let mut seen = None;
+    let before = unix_now();
     let response = request(&layer, &lines, |session| {
         seen = Some(read_everything(format, session, rewrite));
         StatusCode::OK
     });
+    let now = (before, unix_now());
     let seen = seen.expect("the handler ran");
 
     match mode {
@@ -110,40 +182,95 @@ fuzz_target!(|data: &[u8]| -> Corpus {
             seen.new && seen.state.is_empty(),
             "a value signed with an unknown secret was accepted"
         ),
-        1 | 2 if !timeout => match expected_state(data) {
-            Some(state) => {
+        1 | 2 => match expected(data, timeout, now) {
+            Expected::Session {
+                state,
+                accessed,
+                created,
+            } => {
                 assert!(!seen.new, "a validly signed session was refused");
                 assert_eq!(seen.state, state, "the handler saw other values");
+                check_time(seen.accessed, accessed, now, "accessed");
+                check_time(seen.created, created, now, "created");
             }
-            None => assert!(
+            Expected::Fresh => assert!(
                 seen.new && seen.state.is_empty(),
-                "a signed payload that is not a session was accepted"
+                "a signed payload that is not a live session was accepted"
             ),
+            Expected::Unknown => {}
         },
         _ => {}
     }
+    if seen.new {
+        assert!(seen.state.is_empty(), "a new session holds values");
+    }
+
+    // Why the layer would write the session back. The handler only reads,
+    // so a new session stays empty: unless marked changed, it writes
+    // nothing (there is nothing to keep yet).
+    let resign = match mode {
+        1 | 3 => Some(false),
+        2 => Some(true),
+        // The header may hold a cookie signed with the fallback secret.
+        _ => None,
+    };
+    let reissue = if timeout {
+        known_at(now, unix_f64(seen.accessed), |now, accessed| {
+            now - accessed >= DEFAULT_REISSUE_SECS
+        })
+    } else {
+        Some(false)
+    };
+    let reason = if rewrite {
+        Some(true)
+    } else if seen.new {
+        Some(false)
+    } else {
+        any(resign, reissue)
+    };
+    let must_write = match (reason, seen.fits) {
+        (Some(true), Some(true)) => Some(true),
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        _ => None,
+    };
 
     match check_response(&response) {
         Written::Removed => panic!("a removal cookie without invalidate()"),
         // Too large to write back: the browser keeps the cookie it has.
-        Written::Nothing => assert!(
-            seen.fits != Some(true) || (!seen.new && !rewrite && mode != 2),
-            "a new, changed or re-signed session was not written"
+        Written::Nothing => assert_ne!(
+            must_write,
+            Some(true),
+            "a changed, re-signed or reissued session that fits was not written"
         ),
         Written::Value(value) => {
+            assert!(
+                !(seen.new && reason == Some(false)),
+                "a new session that was only read set a cookie"
+            );
+            assert_ne!(reason, Some(false), "an unchanged session was written");
             assert_ne!(
                 seen.fits,
                 Some(false),
                 "written though the session does not fit the size limit"
             );
             if let Some(decode) = format.decode {
-                let (_, _, state) =
+                let (accessed, created, state) =
                     decode(&value, SECRET).expect("the written cookie decodes with the secret");
                 let state: BTreeMap<String, String> = state
                     .into_iter()
                     .map(|(k, v)| (k, v.get().to_owned()))
                     .collect();
                 assert_eq!(state, seen.state, "the written cookie holds other values");
+                assert!(
+                    (now.0 as f64..=now.1 as f64).contains(&accessed),
+                    "written accessed {accessed}, not the clock {now:?}"
+                );
+                assert!(
+                    written_created(seen.created).contains(&(created as u64))
+                        && created.fract() == 0.0,
+                    "written created {created}, the handler saw {:?}",
+                    seen.created
+                );
             }
         }
     }

@@ -25,7 +25,7 @@ use sha1::Sha1;
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use tower_cookie_session::{MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
+pub use tower_cookie_session::{MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
 
 /// The secret the layer signs with.
 pub const SECRET: &[u8] = b"tower-cookie-session fuzzing secret, primary";
@@ -368,6 +368,35 @@ pub fn written_created(created: SystemTime) -> [u64; 2] {
     }
 }
 
+/// Seconds since the Unix epoch of `time`, as a float.
+pub fn unix_f64(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The layer's defaults with the timeout on (`SessionLayer` documents
+/// them): 20 minutes idle, written again once the last write is a tenth
+/// of that old.
+pub const DEFAULT_TIMEOUT_SECS: f64 = 1200.0;
+pub const DEFAULT_REISSUE_SECS: f64 = 120.0;
+
+/// The answer of `test(now, time)`, a test on the layer's clock `now` and
+/// a time `time`, monotonic in each, where the model knows only that the
+/// clock the layer read lies in `now` (whole seconds, read before and
+/// after the request) and `time` to within a millisecond (a session's
+/// times are read back through nanoseconds): `Some` if every such pair
+/// gives the same answer, else `None`.
+pub fn known_at(now: (u64, u64), time: f64, test: impl Fn(f64, f64) -> bool) -> Option<bool> {
+    let answers = [now.0, now.1]
+        .into_iter()
+        .flat_map(|n| [time - 1e-3, time + 1e-3].map(|t| test(n as f64, t)));
+    let answers: Vec<bool> = answers.collect();
+    answers
+        .iter()
+        .all(|a| *a == answers[0])
+        .then_some(answers[0])
+}
+
 /// Whether two JSON texts hold the same value, by the layer's rule: an
 /// equal store is no change, so this decides whether a cookie is written.
 /// Values are compared read, not as text: an integer (no fraction, no
@@ -442,7 +471,6 @@ pub fn unix_now() -> u64 {
 pub fn unix_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
