@@ -10,12 +10,18 @@
 //! their operations, read with `arbitrary`. Seeds put real cookies in the
 //! header.
 //!
-//! A model (a map from key to JSON text) is driven by the same operations.
+//! A model (a map from key to JSON text, whether the session is new and
+//! whether it was marked changed) is driven by the same operations.
 //! Invariants: no panic; after every operation the session equals the
 //! model, and each return value is what the model predicts; `TooLarge`
-//! exactly when the cookie would not fit; every written cookie fits the
-//! limit, decodes with the crate's public API, and the next request sees
-//! exactly the state the handler left: nothing lost, nothing added.
+//! exactly when the cookie would not fit; each response writes the cookie
+//! exactly when the model says (changed, new and holding something,
+//! re-signed or due for reissue, and fitting the limit; a removal after
+//! `invalidate` when the browser sent one; nothing for a new session that
+//! stays empty and unchanged, nor on a 5xx without `cookie_on_exception`);
+//! every written cookie fits the limit, decodes with the crate's public
+//! API, and the next request sees exactly the state the handler left:
+//! nothing lost, nothing added.
 
 #![no_main]
 
@@ -27,8 +33,9 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Map, Value};
 use tower_cookie_session::SessionError;
 use tower_cookie_session_fuzz::{
-    FuzzFormat, Jar, SECRET, Session, Written, check_response, fits, header_lines, layer, request,
-    same_json, size_modelled_format, snapshot,
+    DEFAULT_REISSUE_SECS, FuzzFormat, Jar, SECRET, Session, Written, carries_session_cookie,
+    check_response, fits, header_lines, known_at, layer, request, same_json, size_modelled_format,
+    snapshot, unix_f64, unix_now, written_created,
 };
 
 const MAX_REQUESTS: usize = 4;
@@ -123,6 +130,11 @@ impl Json {
 /// The session as the model sees it.
 struct Model {
     state: BTreeMap<String, String>,
+    /// The session is new: no cookie was read, or it was invalidated.
+    new: bool,
+    /// Something marked the session changed: a store of another value, a
+    /// removal, a clear of something, a CSRF token, `changed()`.
+    changed: bool,
     invalidated: bool,
 }
 
@@ -133,14 +145,9 @@ impl Model {
             .map(|raw| serde_json::from_str(raw).map_err(|_| ()))
     }
 
-    /// Whether `state` fits the cookie for this session; known exactly
-    /// for the formats this target runs.
-    fn fits(format: &FuzzFormat, session: &Session, state: &BTreeMap<String, String>) -> bool {
-        fits(format, session, state).expect("this format's size rule is modelled exactly")
-    }
-
     /// Applies a store of `raw` under `key` as `Data::set` does, given
-    /// what the session answered.
+    /// what the session answered: an equal value is no change; another
+    /// is stored exactly when the session then fits the size limit.
     fn set(
         &mut self,
         format: &FuzzFormat,
@@ -158,17 +165,32 @@ impl Model {
         next.insert(key.to_owned(), raw);
         match result {
             Ok(()) => {
-                assert!(Self::fits(format, session, &next), "stored past the limit");
+                assert_ne!(
+                    fits(format, session, &next),
+                    Some(false),
+                    "stored past the limit"
+                );
                 self.state = next;
+                self.changed = true;
             }
             Err(SessionError::TooLarge { .. }) => {
-                assert!(
-                    !Self::fits(format, session, &next),
+                assert_ne!(
+                    fits(format, session, &next),
+                    Some(true),
                     "refused a value that fits"
                 );
             }
             Err(e) => panic!("unexpected error storing a value: {e}"),
         }
+    }
+}
+
+/// `a || b` where either may be unknown.
+fn any(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
     }
 }
 
@@ -195,21 +217,28 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
                 Some(Ok(v)) => {
                     assert_eq!(result.expect("a Value reads"), Some(v));
                     model.state.remove(key.name());
+                    model.changed = true;
                 }
                 Some(Err(())) => assert!(matches!(result, Err(SessionError::Deserialize(_)))),
             }
         }
         Op::Clear => {
             session.clear();
+            model.changed |= !model.state.is_empty();
             model.state.clear();
         }
         Op::Invalidate => {
+            // A brand-new session, unchanged so far.
             session.invalidate();
             model.state.clear();
             model.invalidated = true;
-            assert!(session.is_new());
+            model.new = true;
+            model.changed = false;
         }
-        Op::Changed => session.changed(),
+        Op::Changed => {
+            session.changed();
+            model.changed = true;
+        }
         Op::Flash(queue, json, allow_duplicate) => {
             let message = json.value(0);
             let key = format!("_f_{}", queue.name());
@@ -247,6 +276,7 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
                 Some(Ok(messages)) => {
                     assert_eq!(result.expect("messages read"), messages);
                     model.state.remove(&key);
+                    model.changed = true;
                 }
                 Some(Err(())) => assert!(result.is_err()),
             }
@@ -269,6 +299,7 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
                     model
                         .state
                         .insert("_csrft_".to_owned(), format!("\"{token}\""));
+                    model.changed = true;
                 }
             }
         }
@@ -277,6 +308,7 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
             model
                 .state
                 .insert("_csrft_".to_owned(), format!("\"{token}\""));
+            model.changed = true;
         }
         Op::CheckCsrf(token) => {
             let stored = model.parse::<String>("_csrft_").and_then(Result::ok);
@@ -291,6 +323,25 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
         }
     }
     assert_eq!(snapshot(session), model.state, "after {op:?}");
+    assert_eq!(session.is_new(), model.new, "is_new() after {op:?}");
+}
+
+/// What a response did to the cookie, without the value.
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    Nothing,
+    Value,
+    Removed,
+}
+
+impl Kind {
+    fn of(written: &Written) -> Self {
+        match written {
+            Written::Nothing => Kind::Nothing,
+            Written::Value(_) => Kind::Value,
+            Written::Removed => Kind::Removed,
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| -> Corpus {
@@ -302,60 +353,145 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         return Corpus::Reject;
     };
     let format = size_modelled_format(*selector);
+    let timeout = flags & 0b1 != 0;
     let cookie_on_exception = flags & 0b10 != 0;
-    let layer = layer(format, flags & 0b1 != 0, cookie_on_exception);
+    let layer = layer(format, timeout, cookie_on_exception);
     let mut jar = Jar::new(header_lines(header));
     // What the browser's cookie holds, once known (before the first
     // request: whatever the arbitrary header holds).
     let mut committed: Option<BTreeMap<String, String>> = None;
 
+    // The jar holds a cookie this layer wrote, signed with the primary
+    // secret (not one from the first header, which may be signed with the
+    // fallback secret and so be re-signed).
+    let mut jar_ours = false;
+    // Whether the next request's session is new, once known: not after a
+    // cookie was written, new after it was removed.
+    let mut next_new: Option<bool> = None;
+
     for req in requests.iter().take(MAX_REQUESTS) {
+        let had_cookie = carries_session_cookie(&jar.lines);
         let mut end = None;
+        let clock_before = unix_now();
         let response = request(&layer, &jar.lines, |session| {
             let mut model = Model {
                 state: snapshot(session),
+                new: session.is_new(),
+                changed: false,
                 invalidated: false,
             };
             if let Some(committed) = &committed {
                 assert_eq!(&model.state, committed, "the session lost or gained values");
             }
+            if let Some(new) = next_new {
+                assert_eq!(model.new, new, "is_new() of the cookie the browser sent");
+            }
+            let new_at_start = model.new;
             let before = model.state.clone();
             for op in req.ops.iter().take(MAX_OPS) {
                 run(format, session, &mut model, op);
             }
-            let fits = Model::fits(format, session, &model.state);
-            end = Some((before, model, fits));
+            let fits = fits(format, session, &model.state);
+            let times = (session.accessed(), session.created());
+            end = Some((before, new_at_start, model, fits, times));
             if req.server_error {
                 StatusCode::INTERNAL_SERVER_ERROR
             } else {
                 StatusCode::OK
             }
         });
-        let (before, model, fits) = end.expect("the handler ran");
+        let now = (clock_before, unix_now());
+        let (before, new_at_start, model, fits, (accessed, created)) =
+            end.expect("the handler ran");
         let written = check_response(&response);
         let saved = !req.server_error || cookie_on_exception;
-        let expected = if !saved {
-            assert_eq!(written, Written::Nothing, "a 5xx wrote a cookie");
-            before
-        } else if model.invalidated && model.state.is_empty() {
-            BTreeMap::new()
-        } else if !fits {
-            // Only a CSRF token stored past the limit gets here: the
-            // previous cookie is kept and this request's changes are lost.
-            assert_eq!(written, Written::Nothing, "a cookie over the limit");
-            before
+
+        // Why the layer would write the session: it was marked changed, it
+        // is new and holds something, it was verified by the fallback
+        // secret, or its last write is a reissue interval old. A new
+        // session that stays empty and unchanged has nothing to keep and
+        // writes nothing: not a lost write, there was nothing to write.
+        let resign = if model.new || jar_ours {
+            Some(false)
         } else {
-            model.state
+            None
+        };
+        let reissue = if timeout && !model.new {
+            known_at(now, unix_f64(accessed), |now, accessed| {
+                now - accessed >= DEFAULT_REISSUE_SECS
+            })
+        } else {
+            Some(false)
+        };
+        let kept = model.changed || (model.new && !model.state.is_empty());
+        let reason = any(Some(kept), any(resign, reissue));
+        let allowed: &[Kind] = if !saved {
+            &[Kind::Nothing]
+        } else if model.invalidated && model.state.is_empty() {
+            // Removed, if the browser sent one.
+            if had_cookie {
+                &[Kind::Removed]
+            } else {
+                &[Kind::Nothing]
+            }
+        } else {
+            match (reason, fits) {
+                // Only a CSRF token stored past the limit, or a cookie too
+                // large to re-sign, gets to `Some(false)`: the previous
+                // cookie is kept and this request's changes are lost.
+                (Some(false), _) | (_, Some(false)) => &[Kind::Nothing],
+                (Some(true), Some(true)) => &[Kind::Value],
+                _ => &[Kind::Nothing, Kind::Value],
+            }
+        };
+        if saved && model.new && !model.invalidated && !kept {
+            assert_eq!(
+                written,
+                Written::Nothing,
+                "a new session that stayed empty and unchanged set a cookie"
+            );
+        }
+        assert!(
+            allowed.contains(&Kind::of(&written)),
+            "wrote {written:?} where the model allows {allowed:?}: saved {saved}, new {}, \
+             changed {}, holds {} keys, invalidated {}, had a cookie {had_cookie}, \
+             re-signed {resign:?}, reissue due {reissue:?}, fits {fits:?}",
+            model.new,
+            model.changed,
+            model.state.len(),
+            model.invalidated,
+        );
+        // What the next request reads: what was written, or, with nothing
+        // written, the cookie the browser kept.
+        let expected = match &written {
+            Written::Value(_) => model.state,
+            Written::Removed => BTreeMap::new(),
+            Written::Nothing => before,
         };
         if let (Written::Value(value), Some(decode)) = (&written, format.decode) {
-            let (_, _, state) = decode(value, SECRET).expect("the written cookie decodes");
+            let (written_accessed, written_created_at, state) =
+                decode(value, SECRET).expect("the written cookie decodes");
             let state: BTreeMap<String, String> = state
                 .into_iter()
                 .map(|(k, v)| (k, v.get().to_owned()))
                 .collect();
             assert_eq!(state, expected, "the written cookie holds other values");
+            assert!(
+                (now.0 as f64..=now.1 as f64).contains(&written_accessed),
+                "written accessed {written_accessed}, not the clock {now:?}"
+            );
+            assert!(
+                written_created(created).contains(&(written_created_at as u64))
+                    && written_created_at.fract() == 0.0,
+                "written created {written_created_at}, the handler saw {created:?}"
+            );
         }
         jar.store(&written);
+        (jar_ours, next_new) = match &written {
+            Written::Value(_) => (true, Some(false)),
+            Written::Removed => (false, Some(true)),
+            Written::Nothing => (jar_ours, Some(new_at_start)),
+        };
         committed = Some(expected);
     }
 

@@ -397,6 +397,28 @@ pub fn known_at(now: (u64, u64), time: f64, test: impl Fn(f64, f64) -> bool) -> 
         .then_some(answers[0])
 }
 
+/// Whether the `Cookie` header lines carry a cookie named [`COOKIE_NAME`]
+/// byte for byte, as a browser sees it (RFC 6265bis): pairs split at `;`,
+/// the name up to the first `=`, only spaces and tabs around it trimmed.
+pub fn carries_session_cookie(lines: &[HeaderValue]) -> bool {
+    lines.iter().any(|line| {
+        line.as_bytes().split(|&b| b == b';').any(|pair| {
+            pair.iter().position(|&b| b == b'=').is_some_and(|eq| {
+                let name = &pair[..eq];
+                let trimmed: &[u8] = {
+                    let start = name.iter().position(|b| !b" \t".contains(b));
+                    let end = name.iter().rposition(|b| !b" \t".contains(b));
+                    match (start, end) {
+                        (Some(s), Some(e)) => &name[s..=e],
+                        _ => &[],
+                    }
+                };
+                trimmed == COOKIE_NAME.as_bytes()
+            })
+        })
+    })
+}
+
 /// Whether two JSON texts hold the same value, by the layer's rule: an
 /// equal store is no change, so this decides whether a cookie is written.
 /// Values are compared read, not as text: an integer (no fraction, no
