@@ -44,8 +44,9 @@ pub struct FuzzFormat {
     /// Signs raw payload bytes as a cookie value of this format, so that a
     /// target can reach the payload parser behind a valid signature.
     pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
-    /// Decodes a cookie value with the crate's public API into
-    /// `(accessed, created, state as raw JSON)`, where the crate has one.
+    /// Decodes a cookie value into `(accessed, created, state as raw
+    /// JSON)`: with the crate's public API where it has one, else from the
+    /// format's definition.
     pub decode: Option<Decode>,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
@@ -84,7 +85,7 @@ pub const FORMATS: &[FuzzFormat] = &[
         name: "pyramid2",
         configure: |layer| layer.format(tower_cookie_session::Format::pyramid2()),
         sign: sign_pyramid2,
-        decode: None,
+        decode: Some(decode_pyramid2),
         value_len: |n| (4 * (64 + n)).div_ceil(3),
         counts_python: true,
         size_modelled: false,
@@ -112,6 +113,21 @@ pub fn sign_pyramid2(secret: &[u8], payload: &[u8]) -> String {
     let mut bytes = mac.finalize().into_bytes().to_vec();
     bytes.extend_from_slice(payload);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads a value of Pyramid 2's format as Pyramid writes it (unpadded),
+/// from its definition: the payload after the 64-byte HMAC-SHA512 tag, if
+/// the tag is that of `secret`.
+pub fn decode_pyramid2(value: &str, secret: &[u8]) -> Option<SessionJson> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    let (tag, payload) = bytes.split_at_checked(64)?;
+    let key = [b"pyramid.session.".as_slice(), secret].concat();
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(&key).expect("HMAC takes any key");
+    mac.update(payload);
+    mac.verify_slice(tag).ok()?;
+    serde_json::from_slice(payload).ok()
 }
 
 /// The default format, written here from its definition rather than with
