@@ -34,8 +34,8 @@ use serde_json::{Map, Value};
 use tower_cookie_session::SessionError;
 use tower_cookie_session_fuzz::{
     DEFAULT_REISSUE_SECS, FuzzFormat, Jar, SECRET, Session, Written, carries_session_cookie,
-    check_response, fits, header_lines, known_at, layer, request, same_json, size_modelled_format,
-    snapshot, unix_f64, unix_now, written_created,
+    check_response, fits, format, header_lines, known_at, layer, request, same_json, snapshot,
+    unix_f64, unix_now, written_created,
 };
 
 const MAX_REQUESTS: usize = 4;
@@ -352,7 +352,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let Ok(requests) = Vec::<Req>::arbitrary_take_rest(Unstructured::new(rest)) else {
         return Corpus::Reject;
     };
-    let format = size_modelled_format(*selector);
+    let format = format(*selector);
     let timeout = flags & 0b1 != 0;
     let cookie_on_exception = flags & 0b10 != 0;
     let layer = layer(format, timeout, cookie_on_exception);

@@ -56,11 +56,6 @@ pub struct FuzzFormat {
     /// counts. `tests/pyramid_interop.rs` checks the rule against real
     /// Pyramid.
     pub counts_python: bool,
-    /// Whether `layer_ops` runs this format. Pyramid 2's size rule depends
-    /// on how a value from a cookie is spelled (see
-    /// [`python::Dumped::spelled_as_python`]); `layer_ops` keeps to the
-    /// default format.
-    pub size_modelled: bool,
 }
 
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
@@ -79,7 +74,6 @@ pub const FORMATS: &[FuzzFormat] = &[
         decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
         value_len: |n| 40 + n.div_ceil(3) * 4,
         counts_python: false,
-        size_modelled: true,
     },
     FuzzFormat {
         name: "pyramid2",
@@ -88,20 +82,12 @@ pub const FORMATS: &[FuzzFormat] = &[
         decode: Some(decode_pyramid2),
         value_len: |n| (4 * (64 + n)).div_ceil(3),
         counts_python: true,
-        size_modelled: false,
     },
 ];
 
 /// The format chosen by `selector`.
 pub fn format(selector: u8) -> &'static FuzzFormat {
     &FORMATS[usize::from(selector) % FORMATS.len()]
-}
-
-/// The format chosen by `selector` among those whose size rule the model
-/// knows exactly.
-pub fn size_modelled_format(selector: u8) -> &'static FuzzFormat {
-    let modelled: Vec<&'static FuzzFormat> = FORMATS.iter().filter(|f| f.size_modelled).collect();
-    modelled[usize::from(selector) % modelled.len()]
 }
 
 /// Pyramid 2's format, written here from its definition:
