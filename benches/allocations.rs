@@ -7,15 +7,11 @@
 //! `cargo bench --bench allocations` (a substring filter works:
 //! `cargo bench --bench allocations -- read/ours`).
 
-#[path = "common/args.rs"]
-mod args;
 mod common;
-#[path = "common/results.rs"]
-mod results;
 
 use std::{alloc::System, collections::BTreeMap, fs};
 
-use common::{Case, Contender, Scenario};
+use common::{Case, Contender, Scenario, args, results};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]

@@ -8,14 +8,14 @@
 //! ```
 //!
 //! With `--toggle-collect`, callgrind counts only the requests, so its
-//! total divided by the count is the instructions per request.
+//! total divided by the count is the instructions per request;
+//! `benches/callgrind.sh` does that for a list of cases and prints a
+//! table (`benches/callgrind.sh new/ours new/handle`).
 //! Under a plain `cargo bench` (no case named) it does nothing.
 
-#[path = "common/args.rs"]
-mod args;
 mod common;
 
-use common::{Case, Contender, Scenario};
+use common::{Case, Contender, Scenario, args};
 
 fn main() {
     let positional = args::positional();

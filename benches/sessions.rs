@@ -11,8 +11,6 @@
 //! in the same table.
 
 mod common;
-#[path = "common/results.rs"]
-mod results;
 
 use std::{
     collections::BTreeMap,
@@ -21,7 +19,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use common::{Case, Contender, Scenario};
+use common::{Case, Contender, Scenario, results};
 use cpu_time::ThreadTime;
 use criterion::{
     BenchmarkId, Criterion, black_box,
@@ -245,8 +243,11 @@ fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, Strin
         Contender::CookieStore,
         Contender::AxumExtra,
     ];
-    let mut header = String::from("| scenario | ours / bare | ours / (bare + primitives) |");
-    let mut rule = String::from("|---|---:|---:|");
+    let mut header = String::from(
+        "| scenario | ours / bare | ours / (bare + primitives) \
+         | ours / handle | ours / (handle + primitives) |",
+    );
+    let mut rule = String::from("|---|---:|---:|---:|---:|");
     for peer in peers {
         header += &format!(" ours / {} |", peer.name());
         rule += "---:|";
@@ -258,16 +259,21 @@ fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, Strin
         };
         let ratio =
             |other: Option<f64>| other.map_or("-".to_owned(), |o| format!("{:.2}", ours / o));
+        // The codec work added to a layer that does only the HTTP part.
+        let plus_primitives =
+            |layer: Option<f64>| match (layer, time(scenario, Contender::Primitives)) {
+                (Some(l), Some(p)) => Some(l + p),
+                _ => None,
+            };
         let bare = time(scenario, Contender::Bare);
-        let floor = match (bare, time(scenario, Contender::Primitives)) {
-            (Some(b), Some(p)) => Some(b + p),
-            _ => None,
-        };
+        let handle = time(scenario, Contender::Handle);
         let mut row = format!(
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             scenario.name(),
             ratio(bare),
-            ratio(floor)
+            ratio(plus_primitives(bare)),
+            ratio(handle),
+            ratio(plus_primitives(handle)),
         );
         for peer in peers {
             row += &format!(" {} |", ratio(time(scenario, peer)));

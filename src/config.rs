@@ -5,7 +5,7 @@ use std::{fmt, sync::OnceLock, time::Duration};
 
 use cookie::SameSite;
 
-use crate::{codec::Keys, error::ConfigError, format::Format};
+use crate::{codec::Codec, error::ConfigError, format::Format};
 
 /// Shortest secret accepted, in bytes.
 ///
@@ -44,7 +44,8 @@ pub(crate) struct Config {
     pub(crate) fallback_secrets: Vec<Secret>,
     pub(crate) cookie_name: String,
     pub(crate) timeout: Option<Duration>,
-    /// `None`: derived from the timeout; `Some(x)`: set explicitly.
+    /// `None`: a tenth of the session's timeout (see `Expiry`); `Some(x)`:
+    /// set explicitly.
     pub(crate) reissue_time: Option<Option<Duration>>,
     pub(crate) max_lifetime: Option<Duration>,
     pub(crate) max_age: Option<Duration>,
@@ -56,17 +57,20 @@ pub(crate) struct Config {
     pub(crate) partitioned: bool,
     pub(crate) cookie_on_exception: bool,
     pub(crate) format: Format,
-    /// The secrets keyed for `format`; see [`Config::rekey`].
-    pub(crate) keys: Keys,
+    /// The format with the secrets keyed for it; see [`Config::rekey`].
+    pub(crate) codec: Codec,
     /// The verdict of [`Config::validate`], computed once per configuration.
     pub(crate) verdict: OnceLock<Result<(), ConfigError>>,
+    /// The `Set-Cookie` attributes after the value, formatted once per
+    /// configuration by the response future.
+    pub(crate) set_cookie_attributes: OnceLock<String>,
 }
 
 impl Config {
     pub(crate) fn new(secret: &[u8]) -> Self {
         let format = Format::default();
         Self {
-            keys: Keys::new(&format, secret, []),
+            codec: Codec::new(&format, secret, []),
             format,
             secret: Secret::new(secret),
             fallback_secrets: Vec::new(),
@@ -83,19 +87,14 @@ impl Config {
             partitioned: false,
             cookie_on_exception: true,
             verdict: OnceLock::new(),
+            set_cookie_attributes: OnceLock::new(),
         }
-    }
-
-    /// The reissue time in force: as set, or a tenth of the timeout.
-    pub(crate) fn reissue_time(&self) -> Option<Duration> {
-        self.reissue_time
-            .unwrap_or_else(|| self.timeout.map(|t| t / 10))
     }
 
     /// Keys the secrets for the format again; the builder calls it after
     /// changing either, so that requests never key a secret.
     pub(crate) fn rekey(&mut self) {
-        self.keys = Keys::new(
+        self.codec = Codec::new(
             &self.format,
             &self.secret.0,
             self.fallback_secrets.iter().map(|s| &*s.0),
@@ -197,15 +196,8 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_valid_and_derive_reissue_from_timeout() {
-        let c = config();
-        assert_eq!(c.validate(), Ok(()));
-        assert_eq!(c.reissue_time(), Some(Duration::from_secs(120)));
-        let c = Config {
-            timeout: None,
-            ..config()
-        };
-        assert_eq!(c.reissue_time(), None);
+    fn defaults_are_valid() {
+        assert_eq!(config().validate(), Ok(()));
     }
 
     #[test]

@@ -64,6 +64,12 @@ pub enum ConfigError {
         /// The configured inactivity timeout.
         timeout: Duration,
     },
+    /// A Pyramid `hashalg` name that `HashAlg` does not offer (parsing a
+    /// `HashAlg` from a string).
+    UnknownHashAlg {
+        /// The name that was given.
+        name: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -118,6 +124,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "reissue_time ({reissue_time:?}) must be shorter than timeout ({timeout:?}), \
                  or sessions expire before they are reissued; lower reissue_time or set it to None"
+            ),
+            Self::UnknownHashAlg { name } => write!(
+                f,
+                "hashalg {name:?} is not offered; use sha512 (Pyramid's default), sha384, \
+                 sha256 or sha1"
             ),
         }
     }
@@ -203,6 +214,10 @@ pub enum DecodeError {
     /// The payload is JSON but not `[accessed, created, {state}]` with
     /// valid timestamps.
     WrongShape,
+    /// The value starts with a format version this release does not know
+    /// (the sealed format's first byte), e.g. one written by a newer
+    /// release during a rolling upgrade.
+    UnknownVersion,
 }
 
 impl fmt::Display for DecodeError {
@@ -214,6 +229,7 @@ impl fmt::Display for DecodeError {
             Self::BadSignature => "signature does not match",
             Self::InvalidJson => "payload is not valid JSON of the expected type",
             Self::WrongShape => "payload is not [accessed, created, {state}]",
+            Self::UnknownVersion => "value is of a format version this release does not know",
         })
     }
 }

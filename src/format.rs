@@ -3,20 +3,73 @@
 use std::fmt;
 
 /// The wire format of the session cookie, set with
-/// [`SessionLayer::format`](crate::SessionLayer::format).
+/// [`SessionLayer::format`](crate::SessionLayer::format). This is where
+/// each format's bytes are described.
 ///
-/// Both formats sign the same JSON payload, `[accessed, created, {state}]`,
-/// and follow the same rules (timeouts, reissue, flash, CSRF, fallback
-/// secrets, the size limit); they differ in how the payload is signed and
-/// encoded.
+/// Every format carries the same payload and follows the same rules
+/// (timeouts, reissue, flash, CSRF, fallback secrets, the size limit):
 ///
-/// - [`Format::signed_serialize`] (the default): Pyramid's
-///   `signed_serialize`, as used by `UnencryptedCookieSessionFactoryConfig`,
-///   with JSON in place of pickle:
-///   `hex(HMAC-SHA1(secret, json)) || base64(json)`.
-/// - [`Format::pyramid2`] (feature `pyramid2`): Pyramid 1.5 to 2.1's
-///   `SignedCookieSessionFactory` with its JSON serializer:
-///   `base64url_nopad(HMAC-<hash>(salt || secret, json) || json)`.
+/// ```text
+/// payload = UTF-8 JSON: [accessed, created, {state}]
+/// ```
+///
+/// `accessed` and `created` are Unix seconds, written as integers and read
+/// as any JSON number (Pyramid writes floats); `state` is the session's
+/// keys and values, written with sorted keys and no spaces. A value whose
+/// payload is not `[number, number, object]` is refused.
+///
+/// # [`Format::signed_serialize`] (the default)
+///
+/// Pyramid's `signed_serialize`, as `UnencryptedCookieSessionFactoryConfig`
+/// uses it, with JSON in place of pickle:
+///
+/// ```text
+/// value = hex_lower(HMAC-SHA1(secret, payload)) || base64_standard_padded(payload)
+/// ```
+///
+/// Reading accepts the hex digits in either case and the base64 with or
+/// without its padding. [`signed_serialize`](crate::signed_serialize) and
+/// [`signed_deserialize`](crate::signed_deserialize) make and read such
+/// values by hand.
+///
+/// # `Format::pyramid2` (feature `pyramid2`)
+///
+/// Pyramid 1.5 to 2.1's `SignedCookieSessionFactory` with its JSON
+/// serializer (WebOb's `SignedSerializer`):
+///
+/// ```text
+/// value = base64url_nopad(HMAC-<hashalg>(salt || secret, payload) || payload)
+/// ```
+///
+/// `hashalg` is SHA-512 and `salt` is `"pyramid.session."` unless
+/// `Format::pyramid2_with` says otherwise. Reading accepts padded
+/// values too. (Python's decoder is more lenient still, skipping characters
+/// outside the alphabet; Pyramid never writes such values, and the layer
+/// refuses them.) The size limit counts the longer of the value the
+/// layer writes and the value Pyramid would write for the same session
+/// (`json.dumps` adds spaces and escapes non-ASCII), so that either side
+/// can write back what the other wrote.
+///
+/// # `Format::sealed` (feature `sealed`)
+///
+/// The session encrypted and authenticated, so that the user can neither
+/// read nor change it, and bound to its cookie name, so that a value
+/// cannot be moved to another cookie that shares the secret:
+///
+/// ```text
+/// value = base64url_nopad(0x01 || nonce || ciphertext_and_tag)
+/// key   = HKDF-SHA256(ikm = secret, salt = none, info = "tower-cookie-session/sealed/v1"), 32 bytes
+/// nonce = 24 random bytes, fresh for every write
+/// ciphertext_and_tag = XChaCha20-Poly1305(key, nonce, plaintext = payload, aad = 0x01 || cookie name)
+/// ```
+///
+/// `0x01` is the format version; a value of another version is refused
+/// ([`DecodeError::UnknownVersion`](crate::DecodeError::UnknownVersion)).
+/// Each fallback secret derives its own key; they are tried in order, and
+/// a session opened by one is sealed again with the primary. Reading
+/// accepts padded values too. Nothing is compressed: the length of
+/// compressed data gives away what it holds. The size limit counts the
+/// encoded value, so a sealed session holds about 3,000 bytes of JSON.
 ///
 /// # Examples
 ///
@@ -37,13 +90,13 @@ pub(crate) enum Kind {
     SignedSerialize,
     #[cfg(feature = "pyramid2")]
     Pyramid2 { hashalg: HashAlg, salt: Vec<u8> },
+    #[cfg(feature = "sealed")]
+    Sealed,
 }
 
 impl Format {
-    /// Pyramid's `signed_serialize` with JSON: 40 lowercase hex characters
-    /// of HMAC-SHA1 over the JSON, then the JSON in standard, padded
-    /// base64. The default; [`signed_serialize`](crate::signed_serialize)
-    /// makes the same values by hand.
+    /// Pyramid's `signed_serialize` with JSON, the default (its bytes are
+    /// on [`Format`]).
     ///
     /// ```
     /// use tower_cookie_session::Format;
@@ -58,16 +111,11 @@ impl Format {
     }
 
     /// Pyramid's `SignedCookieSessionFactory` with its defaults:
-    /// HMAC-SHA512 and the salt `"pyramid.session."`. A layer in this
-    /// format reads and writes the sessions of a Pyramid application that
-    /// shares its secret and cookie name.
-    ///
-    /// Values are `base64url_nopad(HMAC-SHA512(salt || secret, json) ||
-    /// json)`; padded input is accepted too. (Python's decoder is more
-    /// lenient still, skipping characters outside the alphabet; Pyramid
-    /// never writes such values, and the layer refuses them.) The secret's bytes are the
-    /// ones Pyramid uses: see the README's "Migrating from Pyramid" for
-    /// non-ASCII secrets.
+    /// HMAC-SHA512 and the salt `"pyramid.session."` (its bytes are on
+    /// [`Format`]). A layer in this format reads and writes the sessions
+    /// of a Pyramid application that shares its secret and cookie name.
+    /// The secret's bytes are the ones Pyramid uses: see the README's
+    /// "Migrating from Pyramid" for non-ASCII secrets.
     ///
     /// ```
     /// use tower_cookie_session::{Format, HashAlg, SessionLayer};
@@ -138,6 +186,26 @@ impl Format {
     }
 }
 
+#[cfg(feature = "sealed")]
+impl Format {
+    /// Sealed sessions: encrypted, authenticated and bound to the cookie
+    /// name (its bytes are on [`Format`]). For applications that keep
+    /// anything personal in the session. Switching an application to it
+    /// is this one line; cookies in another format then start fresh
+    /// sessions (every user is signed out once).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Format, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new([7; 32]).format(Format::sealed());
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "sealed")))]
+    #[must_use]
+    pub const fn sealed() -> Self {
+        Self { kind: Kind::Sealed }
+    }
+}
+
 impl fmt::Debug for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -148,6 +216,8 @@ impl fmt::Debug for Format {
                 .field("hashalg", hashalg)
                 .field("salt", &String::from_utf8_lossy(salt))
                 .finish(),
+            #[cfg(feature = "sealed")]
+            Kind::Sealed => f.write_str("Format::Sealed"),
         }
     }
 }
@@ -158,11 +228,19 @@ const PYRAMID_SALT: &str = "pyramid.session.";
 
 /// The hash of [`Format::pyramid2_with`]'s HMAC: Pyramid's `hashalg`.
 ///
+/// It is written and parsed by the name Pyramid (and Python's `hashlib`)
+/// gives it; parsing ignores case, as `hashlib` does, and refuses the
+/// hashes this crate does not offer (`md5`, `sha224`, `sha3_*`, `blake2*`)
+/// with [`ConfigError::UnknownHashAlg`](crate::ConfigError::UnknownHashAlg).
+///
 /// ```
 /// use tower_cookie_session::HashAlg;
 ///
 /// assert_eq!(HashAlg::default(), HashAlg::Sha512);
-/// assert_eq!(HashAlg::Sha256.name(), "sha256");
+/// assert_eq!(HashAlg::Sha256.to_string(), "sha256");
+/// assert_eq!("sha384".parse(), Ok(HashAlg::Sha384));
+/// assert_eq!("SHA512".parse(), Ok(HashAlg::Sha512));
+/// assert!("md5".parse::<HashAlg>().is_err());
 /// ```
 #[cfg(feature = "pyramid2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pyramid2")))]
@@ -182,39 +260,16 @@ pub enum HashAlg {
 
 #[cfg(feature = "pyramid2")]
 impl HashAlg {
+    const ALL: [Self; 4] = [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512];
+
     /// The name Pyramid (and Python's `hashlib`) gives the hash.
-    ///
-    /// ```
-    /// use tower_cookie_session::HashAlg;
-    ///
-    /// assert_eq!(HashAlg::Sha512.name(), "sha512");
-    /// ```
-    #[must_use]
-    pub const fn name(self) -> &'static str {
+    const fn name(self) -> &'static str {
         match self {
             Self::Sha1 => "sha1",
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
         }
-    }
-
-    /// The hash that Pyramid's `hashalg` names, ignoring case as Python's
-    /// `hashlib` does; `None` for the hashes this crate does not offer
-    /// (`md5`, `sha224`, `sha3_*`, `blake2*`).
-    ///
-    /// ```
-    /// use tower_cookie_session::HashAlg;
-    ///
-    /// assert_eq!(HashAlg::from_name("sha384"), Some(HashAlg::Sha384));
-    /// assert_eq!(HashAlg::from_name("SHA512"), Some(HashAlg::Sha512));
-    /// assert_eq!(HashAlg::from_name("md5"), None);
-    /// ```
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512]
-            .into_iter()
-            .find(|h| h.name().eq_ignore_ascii_case(name))
     }
 
     /// Length of the signature in bytes (before base64).
@@ -225,5 +280,26 @@ impl HashAlg {
             Self::Sha384 => 48,
             Self::Sha512 => 64,
         }
+    }
+}
+
+#[cfg(feature = "pyramid2")]
+impl fmt::Display for HashAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "pyramid2")]
+impl std::str::FromStr for HashAlg {
+    type Err = crate::ConfigError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|h| h.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| crate::ConfigError::UnknownHashAlg {
+                name: name.to_owned(),
+            })
     }
 }

@@ -2,15 +2,16 @@
 //! session cookie and `Vary: Cookie` into the response.
 
 use std::{
-    fmt::Write as _,
     future::Future,
     pin::Pin,
     task::{Context, Poll, ready},
+    time::Duration,
 };
 
 use cookie::Cookie;
 use http::{
     HeaderMap, HeaderValue, Response,
+    header::Entry,
     header::{SET_COOKIE, VARY},
 };
 use pin_project_lite::pin_project;
@@ -60,48 +61,55 @@ where
 }
 
 fn save<B>(session: &Session, response: &mut Response<B>) {
-    if !session.was_used() {
-        return;
-    }
-    add_vary_cookie(response.headers_mut());
     let config = session.config();
-    if response.status().is_server_error() && !config.cookie_on_exception {
+    let may_write = !response.status().is_server_error() || config.cookie_on_exception;
+    // `None`: the handler never used the session, and the response does
+    // not depend on it.
+    let Some(action) = session.cookie_action(may_write) else {
         return;
-    }
-    let cookie = match session.cookie_action() {
+    };
+    add_vary_cookie(response.headers_mut());
+    let header = match action {
         CookieAction::Keep => return,
-        CookieAction::Write(value) => set_cookie(config, value),
+        CookieAction::Write { value, max_age } if max_age == config.max_age => {
+            set_cookie_header(config, value)
+        }
+        // A session with its own expiry: formatted whole, as it is rare.
+        CookieAction::Write { value, max_age } => set_cookie(config, value, max_age).to_string(),
         CookieAction::Remove => {
-            let mut cookie = set_cookie(config, String::new());
+            let mut cookie = set_cookie(config, String::new(), config.max_age);
             cookie.make_removal();
-            cookie
+            cookie.to_string()
         }
     };
-    // Room for the attributes too, so the header is written without
-    // growing (from nothing, `to_string` grows it four or five times).
-    let mut header = String::with_capacity(
-        config.cookie_name.len()
-            + cookie.value().len()
-            + config.path.len()
-            + config.domain.as_ref().map_or(0, String::len)
-            + ATTRIBUTES_LEN,
-    );
-    let _ = write!(header, "{cookie}");
     // The name and attributes were validated with the configuration, and
-    // the value is hex and base64 (URL-safe in Pyramid 2's format), so
-    // the header is always valid.
+    // every format's value is base64 or hex, so the header is always valid.
     if let Ok(value) = HeaderValue::try_from(header) {
         response.headers_mut().append(SET_COOKIE, value);
     }
 }
 
-/// The longest the fixed parts of a `Set-Cookie` header can be: `=`, and
-/// `; HttpOnly; SameSite=Strict; Partitioned; Secure; Path=; Domain=;
-/// Max-Age=` with a 19-digit number, and a removal cookie's `; Expires=`
-/// with its date.
-const ATTRIBUTES_LEN: usize = 160;
+/// `name=value` and the configured attributes, written around `value`
+/// (which the session made with room for them). The cookie crate formats
+/// the attributes once per configuration; each response copies them.
+fn set_cookie_header(config: &Config, mut value: String) -> String {
+    let attributes = config.set_cookie_attributes.get_or_init(|| {
+        let formatted = set_cookie(config, String::new(), config.max_age).to_string();
+        // `name=` and nothing else comes before the attributes.
+        formatted
+            .get(config.cookie_name.len() + 1..)
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let name = config.cookie_name.as_str();
+    value.reserve_exact(name.len() + 1 + attributes.len());
+    value.insert(0, '=');
+    value.insert_str(0, name);
+    value.push_str(attributes);
+    value
+}
 
-fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
+fn set_cookie(config: &Config, value: String, max_age: Option<Duration>) -> Cookie<'_> {
     let mut cookie = Cookie::build((config.cookie_name.as_str(), value))
         .path(config.path.as_str())
         .secure(config.secure)
@@ -112,7 +120,7 @@ fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.as_str());
     }
-    if let Some(max_age) = config.max_age {
+    if let Some(max_age) = max_age {
         let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         cookie.set_max_age(cookie::time::Duration::seconds(secs));
     }
@@ -121,21 +129,59 @@ fn set_cookie(config: &Config, value: String) -> Cookie<'_> {
 
 /// Caches must not serve one user's session-dependent page to another.
 fn add_vary_cookie(headers: &mut HeaderMap) {
-    let covered = headers
-        .get_all(VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"));
-    if !covered {
-        headers.append(VARY, HeaderValue::from_static("cookie"));
+    let cookie = HeaderValue::from_static("cookie");
+    // One look-up of `Vary`, whether or not the response has one.
+    match headers.entry(VARY) {
+        Entry::Vacant(entry) => {
+            entry.insert(cookie);
+        }
+        Entry::Occupied(mut entry) => {
+            let covered = entry
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"));
+            if !covered {
+                entry.append(cookie);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_cookie_header_is_what_the_cookie_crate_formats() {
+        let base = Config::new(&[7; 32]);
+        let configs = [
+            Config::new(&[7; 32]),
+            Config {
+                cookie_name: "__Host-s".to_owned(),
+                secure: true,
+                partitioned: true,
+                same_site: cookie::SameSite::None,
+                max_age: Some(Duration::from_secs(86_400)),
+                ..base.clone()
+            },
+            Config {
+                domain: Some("example.com".to_owned()),
+                path: "/app".to_owned(),
+                http_only: false,
+                same_site: cookie::SameSite::Strict,
+                ..base
+            },
+        ];
+        for config in &configs {
+            let value = "0123abcd+/==";
+            let expected = set_cookie(config, value.to_owned(), config.max_age).to_string();
+            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
+            // Cached, and still right.
+            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
+        }
+    }
 
     #[test]
     fn vary_is_added_once() {

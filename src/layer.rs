@@ -105,7 +105,9 @@ impl SessionLayer {
     fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
         let config = Arc::make_mut(&mut self.config);
         f(config);
+        // What was derived from the previous configuration.
         config.verdict = Default::default();
+        config.set_cookie_attributes = Default::default();
         self
     }
 
@@ -126,13 +128,17 @@ impl SessionLayer {
 
     /// Inactivity timeout: a session not seen for longer starts fresh.
     /// `None` disables it. Default: 20 minutes (Pyramid's 1200 seconds).
+    /// Like every duration setter, it takes a `Duration` or an
+    /// `Option<Duration>`.
     ///
     /// ```
     /// # use tower_cookie_session::SessionLayer;
     /// # use std::time::Duration;
-    /// let layer = SessionLayer::new([1; 32]).timeout(Some(Duration::from_secs(3600)));
+    /// let layer = SessionLayer::new([1; 32]).timeout(Duration::from_secs(3600));
+    /// let no_timeout = SessionLayer::new([1; 32]).timeout(None);
     /// ```
-    pub fn timeout(self, timeout: Option<Duration>) -> Self {
+    pub fn timeout(self, timeout: impl Into<Option<Duration>>) -> Self {
+        let timeout = timeout.into();
         self.with(|c| c.timeout = timeout)
     }
 
@@ -145,9 +151,10 @@ impl SessionLayer {
     /// ```
     /// # use tower_cookie_session::SessionLayer;
     /// # use std::time::Duration;
-    /// let layer = SessionLayer::new([1; 32]).reissue_time(Some(Duration::from_secs(60)));
+    /// let layer = SessionLayer::new([1; 32]).reissue_time(Duration::from_secs(60));
     /// ```
-    pub fn reissue_time(self, reissue_time: Option<Duration>) -> Self {
+    pub fn reissue_time(self, reissue_time: impl Into<Option<Duration>>) -> Self {
+        let reissue_time = reissue_time.into();
         self.with(|c| c.reissue_time = Some(reissue_time))
     }
 
@@ -157,9 +164,10 @@ impl SessionLayer {
     /// ```
     /// # use tower_cookie_session::SessionLayer;
     /// # use std::time::Duration;
-    /// let layer = SessionLayer::new([1; 32]).max_lifetime(Some(Duration::from_secs(86_400)));
+    /// let layer = SessionLayer::new([1; 32]).max_lifetime(Duration::from_secs(86_400));
     /// ```
-    pub fn max_lifetime(self, max_lifetime: Option<Duration>) -> Self {
+    pub fn max_lifetime(self, max_lifetime: impl Into<Option<Duration>>) -> Self {
+        let max_lifetime = max_lifetime.into();
         self.with(|c| c.max_lifetime = max_lifetime)
     }
 
@@ -168,9 +176,10 @@ impl SessionLayer {
     /// ```
     /// # use tower_cookie_session::SessionLayer;
     /// # use std::time::Duration;
-    /// let layer = SessionLayer::new([1; 32]).max_age(Some(Duration::from_secs(7 * 86_400)));
+    /// let layer = SessionLayer::new([1; 32]).max_age(Duration::from_secs(7 * 86_400));
     /// ```
-    pub fn max_age(self, max_age: Option<Duration>) -> Self {
+    pub fn max_age(self, max_age: impl Into<Option<Duration>>) -> Self {
+        let max_age = max_age.into();
         self.with(|c| c.max_age = max_age)
     }
 

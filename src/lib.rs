@@ -5,8 +5,8 @@
 //! [`SessionLayer`] wraps any service. Each request gets a [`Session`] in
 //! its extensions (and, with the `axum` feature, as an extractor); the
 //! cookie is verified only when a handler first uses the session, and
-//! written back only when the session changed, is new, was signed with a
-//! fallback secret, or is due for reissue.
+//! written back only when the session changed, is new and holds
+//! something, was signed with a fallback secret, or is due for reissue.
 //!
 //! The cookie is **signed, not encrypted**: users can read what is in it,
 //! but cannot change it. Keep secrets out of the session.
@@ -69,19 +69,15 @@
 //! # Ok::<(), tower_cookie_session::ConfigError>(())
 //! ```
 //!
-//! # Wire format
+//! # Wire formats
 //!
-//! `hex(HMAC-SHA1(secret, json)) || base64(json)`, where `json` is
-//! `[accessed, created, {state}]` with Unix-second timestamps: Pyramid's
-//! `signed_serialize` with JSON in place of pickle. [`signed_serialize`]
-//! and [`signed_deserialize`] expose it. A cookie that fails in any way
-//! (bad signature, bad encoding, wrong shape, expired) gives a fresh,
+//! The default is Pyramid's `signed_serialize` with JSON in place of
+//! pickle; with the `pyramid2` feature, [`SessionLayer::format`] can select
+//! the cookies of Pyramid 2's `SignedCookieSessionFactory`, so that a Rust
+//! service and a Pyramid app sharing the secret share their sessions.
+//! [`Format`] describes each format's bytes. A cookie that fails in any
+//! way (bad signature, bad encoding, wrong shape, expired) gives a fresh,
 //! empty session: never an error response, never a panic.
-//!
-//! With the `pyramid2` feature, [`SessionLayer::format`] can select
-//! `Format::pyramid2()` instead: the cookies of Pyramid 2's
-//! `SignedCookieSessionFactory`, so that a Rust service and a Pyramid app
-//! sharing the secret share their sessions:
 //!
 //! ```
 //! # #[cfg(feature = "pyramid2")] {
@@ -144,7 +140,7 @@ mod session;
 
 pub use codec::{
     MAX_COOKIE_VALUE_LEN,
-    signed::{signed_deserialize, signed_serialize},
+    signed_serialize::{signed_deserialize, signed_serialize},
 };
 pub use config::MIN_SECRET_LEN;
 pub use cookie::SameSite;
@@ -159,4 +155,4 @@ pub use format::HashAlg;
 pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use service::SessionService;
-pub use session::{MAX_CLOCK_SKEW, Session};
+pub use session::{Expiry, MAX_CLOCK_SKEW, Session};

@@ -12,26 +12,28 @@
 
 #![cfg(feature = "axum")]
 
-use std::{
-    net::SocketAddr,
-    time::{SystemTime, UNIX_EPOCH},
-};
+mod common;
+
+use std::net::SocketAddr;
 
 use axum::{Json, Router, routing::get};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use hmac::{Hmac, Mac};
 use reqwest::{
     StatusCode,
     header::{COOKIE, HeaderValue, SET_COOKIE},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha1::Sha1;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
 };
 use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+
+use common::{
+    cookies::{hmac_sha1_hex, now},
+    server::serve,
+};
 
 const SECRET: &[u8] = b"the bad-input server's secret, 32 bytes or more";
 const OTHER_SECRET: &[u8] = b"some other server's secret, also 32+ bytes long";
@@ -85,14 +87,13 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
-        let app = Router::new()
-            .route("/", get(counter))
-            .layer(SessionLayer::new(SECRET));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self::start_with(SessionLayer::new(SECRET)).await
+    }
+
+    async fn start_with(layer: SessionLayer) -> Self {
+        let app = Router::new().route("/", get(counter)).layer(layer);
         Self {
-            addr,
+            addr: serve(app).await,
             client: reqwest::Client::new(),
         }
     }
@@ -162,13 +163,6 @@ impl Server {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// Raw JSON text, signed with the server's secret through the public API.
 fn sign_json(json: &str) -> String {
     let raw = RawValue::from_string(json.to_owned())
@@ -178,14 +172,7 @@ fn sign_json(json: &str) -> String {
 
 /// Any bytes, signed with `secret`: hex HMAC-SHA1, then padded base64.
 fn sign_bytes(payload: &[u8], secret: &[u8]) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
-    mac.update(payload);
-    let mut value: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mut value = hmac_sha1_hex(payload, secret);
     value.push_str(&STANDARD.encode(payload));
     value
 }
@@ -719,6 +706,43 @@ async fn cookies_of_other_names_are_ignored() {
             ),
         ])
         .await;
+}
+
+#[tokio::test]
+async fn names_behind_unicode_whitespace_are_other_cookies() {
+    // A browser stores "\u{2000}__Host-session" as an ordinary cookie,
+    // without the prefix's rules (plain HTTP, a sibling's Domain=): it must
+    // never stand in for the real `__Host-session`.
+    let server = Server::start_with(
+        SessionLayer::new(SECRET)
+            .cookie_name("__Host-session")
+            .secure(true),
+    )
+    .await;
+    let planted = session_cookie(666);
+    let victim = session_cookie(5);
+    for space in ['\u{2000}', '\u{00A0}', '\u{0085}', '\u{3000}', '\u{200A}'] {
+        let case = format!("U+{:04X}", u32::from(space));
+        let alone = format!("{space}__Host-session={planted}");
+        let seen = server.get(&format!("{case} alone"), alone.as_bytes()).await;
+        assert_eq!(seen, Seen::fresh(), "{case} alone");
+        let ahead = format!("{space}__Host-session={planted}; __Host-session={victim}");
+        let seen = server.get(&format!("{case} ahead"), ahead.as_bytes()).await;
+        assert_eq!(
+            seen,
+            Seen::continued(5),
+            "{case}: the victim's session is kept"
+        );
+        let behind = format!("__Host-session{space}={planted}; __Host-session={victim}");
+        let seen = server
+            .get(&format!("{case} behind"), behind.as_bytes())
+            .await;
+        assert_eq!(seen, Seen::continued(5), "{case} after the name");
+    }
+    // Spaces and tabs around a pair are what RFC 6265bis trims.
+    let padded = format!(" \t__Host-session \t= \t{victim} \t;x=1");
+    let seen = server.get("spaces and tabs", padded.as_bytes()).await;
+    assert_eq!(seen, Seen::continued(5));
 }
 
 #[tokio::test]

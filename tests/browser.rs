@@ -5,8 +5,13 @@
 //! These tests check what only a browser can show: that it keeps the
 //! cookie across pages, honours `HttpOnly`, shows a flash once after a
 //! redirect, refuses forms with a bad CSRF token without touching the
-//! session, forgets the cookie at logout, and keeps a session across a
-//! server restart with the same secret but not with a new one.
+//! session, forgets the cookie at logout, keeps a session across a
+//! server restart with the same secret but not with a new one, keeps a
+//! cookie 30 days for "Keep me signed in" and only until the browser
+//! closes without it, does not take a cookie whose name has Unicode
+//! whitespace before the session's (another cookie to the browser) for
+//! the session's own, and (feature `sealed`) runs the whole login flow
+//! with sealed cookies whose values give away nothing the session holds.
 //!
 //! They need Debian's `chromium` and `chromium-driver` packages
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
@@ -20,22 +25,35 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 
 use std::{
     any::Any,
     future::Future,
     io::{Read, Write},
     net::{SocketAddr, TcpListener as StdTcpListener, TcpStream},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
+use axum::{Router, extract::Request, http::header::COOKIE};
+#[cfg(feature = "sealed")]
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
+};
 use cookie::{Cookie, SameSite};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tower::util::MapRequestLayer;
+#[cfg(feature = "sealed")]
+use tower_cookie_session::Format;
+use tower_cookie_session::SessionLayer;
+
+use common::target::target_dir;
 
 const SECRET: &[u8] = b"a test secret that is long enough for the layer";
 const NEW_SECRET: &[u8] = b"another secret, as after a careless redeploy";
@@ -359,6 +377,355 @@ async fn a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with
     .await;
 }
 
+/// How long "Keep me signed in" keeps the demo's users signed in.
+const THIRTY_DAYS: Duration = Duration::from_secs(30 * 86_400);
+
+#[tokio::test]
+async fn keeping_me_signed_in_gives_a_30_day_cookie_that_survives_a_restart() {
+    in_browser(
+        "keeping_me_signed_in_gives_a_30_day_cookie_that_survives_a_restart",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in with the box ticked");
+            browser
+                .log_in_kept_signed_in(&server, "ada", "secret")
+                .await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+            let before = browser.session_cookie_value().await;
+
+            browser.step("restart with the same secret");
+            let _server = server.restart(SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            // A new value: the restarted app wrote this cookie, and its
+            // expiry, from the session alone.
+            assert_ne!(browser.session_cookie_value().await, before);
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_the_box_the_cookie_ends_with_the_browser_and_survives_a_restart() {
+    in_browser(
+        "without_the_box_the_cookie_ends_with_the_browser_and_survives_a_restart",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in without ticking the box");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            browser.assert_session_cookie_ends_with_the_browser().await;
+            let before = browser.session_cookie_value().await;
+
+            browser.step("restart with the same secret");
+            let _server = server.restart(SECRET).await;
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            assert_eq!(browser.visits().await, 2);
+            assert_ne!(browser.session_cookie_value().await, before);
+            browser.assert_session_cookie_ends_with_the_browser().await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_in_again_without_the_box_ends_the_30_days() {
+    in_browser(
+        "logging_in_again_without_the_box_ends_the_30_days",
+        |browser| async move {
+            let server = Server::start(SECRET).await;
+            browser.step("log in with the box ticked");
+            browser
+                .log_in_kept_signed_in(&server, "ada", "secret")
+                .await;
+            browser.assert_session_cookie_expires_in(THIRTY_DAYS).await;
+
+            browser.step("log in again, as someone else, without it");
+            browser.log_in(&server, "grace", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("grace"));
+            browser.assert_session_cookie_ends_with_the_browser().await;
+        },
+    )
+    .await;
+}
+
+/// A user name long enough that neither it nor any of its base64
+/// fragments turns up by chance in a sealed cookie's random-looking
+/// value.
+#[cfg(feature = "sealed")]
+const LONG_USER: &str = "ada_lovelace";
+
+#[cfg(feature = "sealed")]
+#[tokio::test]
+async fn the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name() {
+    in_browser(
+        "the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name",
+        |browser| async move {
+            let layer = SessionLayer::new(SECRET).format(Format::sealed());
+            let server = Server::start_app(app::app_with(layer)).await;
+            let welcome = format!("Welcome, {LONG_USER}!");
+
+            browser.step("the counter counts");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.visits().await, 1);
+            browser.reload().await;
+            browser.reload().await;
+            assert_eq!(browser.visits().await, 3);
+
+            browser.step("type into the login form and submit it");
+            browser.click_through("a[href='/login']").await;
+            assert_eq!(browser.heading().await, "Log in");
+            browser.type_into("input[name='username']", LONG_USER).await;
+            browser.type_into("input[name='password']", "secret").await;
+            browser
+                .click_through("form.login button[type='submit']")
+                .await;
+
+            browser.step("the welcome flash after the redirect");
+            assert_eq!(browser.path().await, "/");
+            assert_eq!(browser.flashes().await, [welcome.as_str()]);
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 4, "the counter survives login");
+
+            browser.step("the signed-in cookie hides the user name");
+            assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
+
+            browser.step("no flash on the reloaded page");
+            browser.reload().await;
+            browser.assert_no_flash().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 5);
+
+            browser.step("logout with a forged token");
+            let cookie = browser.session_cookie_value().await;
+            assert_sealed(&cookie, &[LONG_USER]);
+            browser
+                .script(
+                    "document.querySelector(\"form[action='/logout'] input[name='csrf_token']\")\
+                     .value = '0'.repeat(40)",
+                )
+                .await;
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            browser.assert_refused_for_csrf().await;
+            assert_eq!(browser.session_cookie_value().await, cookie);
+
+            browser.step("still signed in");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 6);
+
+            browser.step("click Log out");
+            browser
+                .click_through("form[action='/logout'] button[type='submit']")
+                .await;
+            assert_eq!(browser.path().await, "/?logged_out=1");
+            assert_eq!(browser.flashes().await, ["You have been logged out."]);
+            assert_eq!(browser.signed_in_as().await, None);
+            assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
+            assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
+
+            // The flash lives in the cookie only between the login answer
+            // and the page it redirects to, which a click follows at once:
+            // so the form is posted by fetch, without following the
+            // redirect, and the jar looked at in between.
+            browser.step("log in again, stopping at the redirect");
+            browser.goto(&server.url("/login")).await;
+            browser.fill_in_login(LONG_USER, "secret").await;
+            let answer = browser
+                .script(
+                    "const form = document.querySelector('form.login');
+                     return fetch(form.action, {
+                         method: 'POST',
+                         body: new URLSearchParams(new FormData(form)),
+                         redirect: 'manual',
+                     }).then(answer => answer.type);",
+                )
+                .await;
+            assert_eq!(answer, "opaqueredirect", "the login answer is a redirect");
+
+            browser.step("the cookie holding the welcome flash hides it");
+            assert_sealed(
+                &browser.session_cookie_value().await,
+                &[LONG_USER, &welcome],
+            );
+
+            browser.step("the flash is there, once");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.flashes().await, [welcome.as_str()]);
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some(LONG_USER));
+            assert_eq!(browser.visits().await, 2);
+            browser.reload().await;
+            browser.assert_no_flash().await;
+        },
+    )
+    .await;
+}
+
+/// `value` is a sealed cookie's: it holds none of `hidden`, neither as
+/// text nor in base64 (either alphabet, any alignment), and decodes
+/// (base64url) to the format version 0x01, a 24-byte nonce and at least a
+/// 16-byte tag. A signed cookie fails the first check, since its payload
+/// is base64 of the session's JSON.
+#[cfg(feature = "sealed")]
+fn assert_sealed(value: &str, hidden: &[&str]) {
+    for text in hidden {
+        assert!(
+            !value.contains(text),
+            "the cookie shows {text:?} as it is: {value}"
+        );
+        for fragment in base64_fragments(text.as_bytes()) {
+            assert!(
+                !value.contains(&fragment),
+                "the cookie shows {text:?} in base64 ({fragment:?}): {value}"
+            );
+        }
+    }
+    let raw = URL_SAFE_NO_PAD
+        .decode(value)
+        .unwrap_or_else(|e| panic!("the cookie is not unpadded base64url ({e}): {value}"));
+    assert_eq!(
+        raw.first(),
+        Some(&0x01),
+        "the cookie does not start with the sealed format's version: {value}"
+    );
+    assert!(
+        raw.len() >= 1 + 24 + 16,
+        "{} bytes, too short for a version, nonce and tag: {value}",
+        raw.len()
+    );
+}
+
+/// The base64 characters that encode `bytes` wherever they start in a
+/// longer input, in the standard and the URL-safe alphabet: for each of
+/// the three alignments, those characters whose 6 bits all come from
+/// `bytes`.
+#[cfg(feature = "sealed")]
+fn base64_fragments(bytes: &[u8]) -> Vec<String> {
+    let mut fragments = Vec::new();
+    for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+        for skip in 0..3 {
+            let mut input = vec![0; skip];
+            input.extend_from_slice(bytes);
+            let encoded = engine.encode(&input);
+            let (start, end) = (8 * skip, 8 * input.len());
+            let fragment: String = encoded
+                .chars()
+                .enumerate()
+                .filter(|&(i, _)| 6 * i >= start && 6 * i + 6 <= end)
+                .map(|(_, c)| c)
+                .collect();
+            fragments.push(fragment);
+        }
+    }
+    fragments
+}
+
+/// A `__Host-` session cookie, as an app behind HTTPS would name it.
+const HOST_COOKIE: &str = "__Host-session";
+
+/// Characters that Rust's `str::trim` strips from around a cookie's name
+/// but a browser keeps in it, so that a cookie named, say,
+/// `"\u{2000}__Host-session"` is another cookie to the browser: free of the
+/// `__Host-` prefix's rules, set by any page script, plain HTTP or a
+/// sibling subdomain. Chromium stores and sends each of these (and the
+/// other non-ASCII ones: U+1680, U+2001 to U+2009, U+2028, U+2029,
+/// U+202F, U+205F); it refuses names with ASCII controls such as U+000B.
+const SPACES_BEFORE_THE_NAME: [char; 5] = ['\u{2000}', '\u{a0}', '\u{85}', '\u{3000}', '\u{200a}'];
+
+#[tokio::test]
+async fn a_cookie_named_behind_unicode_whitespace_cannot_replace_the_session() {
+    in_browser(
+        "a_cookie_named_behind_unicode_whitespace_cannot_replace_the_session",
+        |browser| async move {
+            // http://127.0.0.1 is a secure context to Chromium: it keeps
+            // and sends `Secure` cookies there, `__Host-` ones included.
+            let layer = SessionLayer::new(SECRET)
+                .cookie_name(HOST_COOKIE)
+                .secure(true);
+            let sent = SentCookies::default();
+            let server = Server::start_app(sent.log(app::app_with(layer))).await;
+
+            // In this browser, whose cookies are then cleared: as in the
+            // attacker's own.
+            browser.step("the attacker logs in and keeps their cookie");
+            browser.log_in(&server, "mallory", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("mallory"));
+            let cookie = browser
+                .cookie(HOST_COOKIE)
+                .await
+                .unwrap_or_else(|| panic!("the browser keeps no `{HOST_COOKIE}` cookie"));
+            assert_eq!(cookie.secure(), Some(true), "{cookie}");
+            let attackers = cookie.value().to_owned();
+            browser.client.delete_all_cookies().await.unwrap();
+
+            browser.step("the victim logs in");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            let mut visits = browser.visits().await;
+
+            for space in SPACES_BEFORE_THE_NAME {
+                let code = format!("U+{:04X}", u32::from(space));
+                let name = format!("{space}{HOST_COOKIE}");
+                let planted = format!("{name}={attackers}");
+
+                browser.step(&format!(
+                    "a script plants the attacker's cookie behind {code}"
+                ));
+                browser
+                    .script_with("document.cookie = arguments[0] + '; path=/'", &[&planted])
+                    .await;
+                let seen = browser.document_cookie().await;
+                assert!(
+                    seen.contains(&planted),
+                    "Chromium did not keep the cookie named behind {code}: {seen:?}"
+                );
+
+                browser.step(&format!("the victim browses on, sent the {code} cookie"));
+                sent.take(); // only the visits below
+                for _ in 0..3 {
+                    browser.reload().await;
+                    visits += 1;
+                    assert_eq!(
+                        browser.signed_in_as().await.as_deref(),
+                        Some("ada"),
+                        "the cookie named behind {code} replaced the session"
+                    );
+                    assert_eq!(browser.visits().await, visits, "behind {code}");
+                }
+                // Chromium sends the cookies of one path oldest first, and
+                // the session's own is set anew at each visit: so from the
+                // second visit on the planted one went first, where a reader
+                // that takes the first cookie of its name would take it.
+                let headers = sent.take();
+                assert!(
+                    headers.len() == 3 && headers.iter().all(|header| header.contains(&planted)),
+                    "the cookie named behind {code} was not sent with each visit: {headers:#?}"
+                );
+                assert!(
+                    headers.iter().any(|header| header.starts_with(&planted)),
+                    "the cookie named behind {code} was never sent first: {headers:#?}"
+                );
+
+                browser.step(&format!("the {code} cookie is removed"));
+                browser
+                    .script_with(
+                        "document.cookie = arguments[0] + '=; path=/; max-age=0'",
+                        &[&name],
+                    )
+                    .await;
+                assert!(!browser.document_cookie().await.contains(&name));
+            }
+        },
+    )
+    .await;
+}
+
 /// The example app on a loopback port, stoppable, so that a restart can
 /// be tested.
 struct Server {
@@ -369,16 +736,20 @@ struct Server {
 
 impl Server {
     async fn start(secret: &[u8]) -> Self {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), secret).await
+        Self::start_app(app::app(secret)).await
     }
 
-    async fn start_on(addr: SocketAddr, secret: &[u8]) -> Self {
+    /// Serves `app` on a free loopback port.
+    async fn start_app(app: Router) -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), app).await
+    }
+
+    async fn start_on(addr: SocketAddr, app: Router) -> Self {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = app::app(secret);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -404,7 +775,41 @@ impl Server {
             .await
             .unwrap_or_else(|_| panic!("the server on {addr} did not stop within {WAIT:?}"))
             .unwrap();
-        Self::start_on(addr, secret).await
+        Self::start_on(addr, app::app(secret)).await
+    }
+}
+
+/// The `Cookie` headers of the requests for `/` that an app received, in
+/// order: what the browser really sent.
+#[derive(Clone, Default)]
+struct SentCookies(Arc<Mutex<Vec<String>>>);
+
+impl SentCookies {
+    /// `app`, noting the `Cookie` headers of its requests for `/` here.
+    fn log(&self, app: Router) -> Router {
+        let sent = self.clone();
+        app.layer(MapRequestLayer::new(move |request: Request| {
+            if request.uri().path() == "/" {
+                let header = request
+                    .headers()
+                    .get_all(COOKIE)
+                    .iter()
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                sent.lock().push(header);
+            }
+            request
+        }))
+    }
+
+    /// The headers noted since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<String>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -627,16 +1032,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Where cargo puts its output: `CARGO_TARGET_DIR`, else `target/` beside
-/// `Cargo.toml`.
-fn target_dir() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => manifest_dir.join(dir),
-        None => manifest_dir.join("target"),
-    }
-}
-
 /// Saves a screenshot and the source of the page shown, as
 /// `<dir>/<step>.png` and `.html`; says what it saved, or why not.
 async fn save_page(client: &Client, dir: &Path, step: &str) -> String {
@@ -803,6 +1198,15 @@ impl Browser {
             .unwrap_or_else(|| panic!("no status: {status}"))
     }
 
+    /// Runs `script` with `args` as its `arguments`.
+    async fn script_with(&self, script: &str, args: &[&str]) -> Value {
+        let args = args.iter().map(|arg| json!(arg)).collect();
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
     async fn document_cookie(&self) -> String {
         match self.script("return document.cookie").await {
             Value::String(cookies) => cookies,
@@ -813,12 +1217,17 @@ impl Browser {
     /// The session cookie in the browser's jar, as WebDriver sees it:
     /// `HttpOnly` cookies included.
     async fn session_cookie(&self) -> Option<Cookie<'static>> {
+        self.cookie("session").await
+    }
+
+    /// The cookie named `name` in the browser's jar, as WebDriver sees it.
+    async fn cookie(&self, name: &str) -> Option<Cookie<'static>> {
         self.client
             .get_all_cookies()
             .await
             .unwrap()
             .into_iter()
-            .find(|cookie| cookie.name() == "session")
+            .find(|cookie| cookie.name() == name)
     }
 
     async fn session_cookie_value(&self) -> String {
@@ -882,6 +1291,50 @@ impl Browser {
         self.goto(&server.url("/login")).await;
         self.fill_in_login(username, password).await;
         self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// Logs in through the login form with "Keep me signed in" ticked.
+    async fn log_in_kept_signed_in(&self, server: &Server, username: &str, password: &str) {
+        self.goto(&server.url("/login")).await;
+        self.fill_in_login(username, password).await;
+        let remember = self.find("form.login input[name='remember']").await;
+        remember.click().await.unwrap();
+        assert!(
+            remember.is_selected().await.unwrap(),
+            "the box is not ticked"
+        );
+        self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// The session cookie expires `lifetime` from now, give or take a
+    /// minute for a busy machine: a persistent cookie.
+    async fn assert_session_cookie_expires_in(&self, lifetime: Duration) {
+        let cookie = self
+            .session_cookie()
+            .await
+            .expect("the browser keeps a `session` cookie");
+        let expires = cookie
+            .expires_datetime()
+            .unwrap_or_else(|| panic!("a browser-session cookie, with no expiry: {cookie}"));
+        let expected = cookie::time::OffsetDateTime::now_utc() + lifetime;
+        let off = expires.unix_timestamp() - expected.unix_timestamp();
+        assert!(
+            off.abs() <= 60,
+            "the cookie expires {off} s off {lifetime:?} from now: {cookie}"
+        );
+    }
+
+    /// The session cookie has no expiry: it ends with the browser.
+    async fn assert_session_cookie_ends_with_the_browser(&self) {
+        let cookie = self
+            .session_cookie()
+            .await
+            .expect("the browser keeps a `session` cookie");
+        assert_eq!(
+            cookie.expires(),
+            None,
+            "not a browser-session cookie: {cookie}"
+        );
     }
 
     /// The page shown is the app's refusal of a form without a valid token.

@@ -7,22 +7,24 @@
 #[path = "../examples/axum/app.rs"]
 pub mod app;
 
-use cookie::{Cookie, SameSite};
+mod common;
+
+use cookie::SameSite;
 use reqwest::{
     Client, StatusCode,
-    header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE, VARY},
-    redirect::Policy,
+    header::{CONTENT_TYPE, LOCATION, VARY},
 };
-use tokio::net::TcpListener;
+
+use common::{
+    pages::{self, Page, cookie_jar_client},
+    server::serve,
+};
 
 const SECRET: &[u8] = b"a test secret that is long enough for the layer";
 
 /// Serves the example app on a free port; returns its base URL.
 async fn spawn_app() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app::app(SECRET)).await.unwrap() });
-    format!("http://{addr}")
+    format!("http://{}", serve(app::app(SECRET)).await)
 }
 
 /// A client with its own cookie jar that does not follow redirects, so
@@ -32,21 +34,10 @@ struct Browser {
     base: String,
 }
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl Browser {
     fn new(base: &str) -> Self {
-        let client = Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
         Self {
-            client,
+            client: cookie_jar_client(),
             base: base.to_owned(),
         }
     }
@@ -99,36 +90,9 @@ impl Browser {
 }
 
 impl Page {
-    async fn read(response: reqwest::Response) -> Self {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap();
-        Self {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    fn set_cookies(&self) -> Vec<Cookie<'static>> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-            .collect()
-    }
-
     /// The counter shown on the start page.
     fn visits(&self) -> u64 {
-        let (_, rest) = self
-            .body
-            .split_once("You have visited this page <strong>")
-            .unwrap_or_else(|| panic!("no counter in {}", self.body));
-        rest.split_once('<').unwrap().0.parse().unwrap()
+        pages::visits(&self.body)
     }
 
     fn is_anonymous(&self) -> bool {
@@ -136,14 +100,12 @@ impl Page {
     }
 }
 
-/// The hidden `csrf_token` field of the first form in `html`.
+/// The hidden `csrf_token` field of the first form in `html`, which the
+/// app makes 40 characters long.
 fn csrf_token(html: &str) -> String {
-    let (_, rest) = html
-        .split_once(r#"name="csrf_token" value=""#)
-        .unwrap_or_else(|| panic!("no CSRF token in {html}"));
-    let token = rest.split_once('"').unwrap().0;
+    let token = pages::csrf_token(html);
     assert_eq!(token.len(), 40, "{token}");
-    token.to_owned()
+    token
 }
 
 fn form_urlencode(fields: &[(&str, &str)]) -> String {
@@ -218,6 +180,11 @@ async fn login_replaces_the_session_cookie() {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].name(), "session");
     assert_ne!(after[0].value(), before[0].value());
+    assert_eq!(
+        after[0].max_age(),
+        None,
+        "not kept signed in: a browser-session cookie"
+    );
     assert!(
         !browser
             .get("/")

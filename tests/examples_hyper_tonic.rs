@@ -2,6 +2,8 @@
 //! by real clients: the session cookie goes back and forth the way a
 //! browser (or a gRPC client keeping a cookie) would carry it.
 
+mod common;
+
 use std::net::SocketAddr;
 
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -15,8 +17,9 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
-use tokio::net::TcpListener;
 use tower_cookie_session::SessionLayer;
+
+use common::{cookies::cookie_pair, server::spawn};
 
 #[path = "../examples/hyper.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -38,10 +41,7 @@ struct Visit {
 }
 
 async fn start_hyper() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(hyper_example::serve(listener, SessionLayer::new(SECRET)));
-    addr
+    spawn(|listener| hyper_example::serve(listener, SessionLayer::new(SECRET))).await
 }
 
 fn http1_client() -> HttpClient {
@@ -58,10 +58,10 @@ async fn visit(client: &HttpClient, addr: SocketAddr, cookie: Option<&str>) -> V
         .await
         .unwrap();
     assert_eq!(response.status(), http::StatusCode::OK);
-    let cookie = response.headers().get(SET_COOKIE).map(|value| {
-        let value = value.to_str().unwrap();
-        value.split(';').next().unwrap().trim().to_owned()
-    });
+    let cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .map(|value| cookie_pair(value.to_str().unwrap()));
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let body = std::str::from_utf8(&body).unwrap();
     let visits = body
@@ -138,10 +138,7 @@ async fn hyper_serves_sessions_over_http2_too() {
 }
 
 async fn start_tonic() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(tonic_example::serve(listener, SessionLayer::new(SECRET)));
-    addr
+    spawn(|listener| tonic_example::serve(listener, SessionLayer::new(SECRET))).await
 }
 
 /// Calls `Increment`, sending `cookie` as metadata; returns the count and

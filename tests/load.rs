@@ -19,9 +19,11 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 
 use std::{
     convert::identity,
+    net::SocketAddr,
     time::{Duration, Instant},
 };
 
@@ -29,9 +31,11 @@ use axum::{Router, body::Body, http::Request, response::Html, routing::get};
 use http_body_util::BodyExt;
 use hyper::header::{COOKIE, SET_COOKIE};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tower::util::MapRequestLayer;
 use tower_cookie_session::{Session, SessionLayer};
+
+use common::{cookies::cookie_pair, pages::find_visits, server::serve};
 
 const SECRET: &[u8] = b"the load test's secret, at least 32 bytes long";
 const CLIENTS: usize = 64;
@@ -43,14 +47,6 @@ fn run_time() -> Duration {
         .and_then(|s| s.parse().ok())
         .unwrap_or(12);
     Duration::from_secs(secs)
-}
-
-/// Serves `app` on a free loopback port; returns its address.
-async fn serve(app: Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr.to_string()
 }
 
 /// This process's resident memory and its peak, in KiB (Linux only).
@@ -80,12 +76,6 @@ fn cpu_time() -> Option<Duration> {
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
-}
-
-/// The count the start page shows.
-fn visits(body: &str) -> Option<u64> {
-    let (_, rest) = body.split_once("You have visited this page <strong>")?;
-    rest.split_once('<')?.0.parse().ok()
 }
 
 /// A browser: its own cookie jar, and how many times it has loaded the
@@ -124,7 +114,7 @@ impl Visitor {
             return Err(format!("status {status}"));
         }
         self.requests += 1;
-        match visits(&body) {
+        match find_visits(&body) {
             Some(n) if n == self.requests => Ok(()),
             n => Err(format!("request {} showed the count {n:?}", self.requests)),
         }
@@ -235,13 +225,13 @@ async fn counter_page(session: Session) -> Html<String> {
 /// Drives `addr` with `CLIENTS` keep-alive HTTP/1.1 connections for
 /// `time`, each sending back the last session cookie it was given (or
 /// `cookie`, where no route sets one); returns the number of requests.
-async fn drive(addr: &str, cookie: &str, time: Duration) -> u64 {
+async fn drive(addr: SocketAddr, cookie: &str, time: Duration) -> u64 {
     let until = Instant::now() + time;
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (addr, mut cookie) = (addr.to_owned(), cookie.to_owned());
+            let (host, mut cookie) = (addr.to_string(), cookie.to_owned());
             tokio::spawn(async move {
-                let stream = TcpStream::connect(&addr).await.unwrap();
+                let stream = TcpStream::connect(addr).await.unwrap();
                 let (mut sender, connection) =
                     hyper::client::conn::http1::handshake(TokioIo::new(stream))
                         .await
@@ -250,15 +240,14 @@ async fn drive(addr: &str, cookie: &str, time: Duration) -> u64 {
                 let mut count = 0u64;
                 while Instant::now() < until {
                     let request = Request::get("/")
-                        .header("host", &addr)
+                        .header("host", &host)
                         .header(COOKIE, &cookie)
                         .body(Body::empty())
                         .unwrap();
                     let response = sender.send_request(request).await.unwrap();
                     assert_eq!(response.status(), 200);
                     if let Some(set) = response.headers().get(SET_COOKIE) {
-                        let set = set.to_str().unwrap();
-                        cookie = set.split(';').next().unwrap().to_owned();
+                        cookie = cookie_pair(set.to_str().unwrap());
                     }
                     response.into_body().collect().await.unwrap();
                     count += 1;
@@ -312,7 +301,7 @@ async fn throughput_with_and_without_the_layer() {
         ),
     ];
     for (_, addr) in &configs {
-        drive(addr, &dummy, Duration::from_millis(500)).await;
+        drive(*addr, &dummy, Duration::from_millis(500)).await;
     }
     // Short rounds, taken in turn, so that a change in the machine's load
     // weighs on every configuration alike.
@@ -321,7 +310,7 @@ async fn throughput_with_and_without_the_layer() {
     for _ in 0..ROUNDS {
         for (i, (_, addr)) in configs.iter().enumerate() {
             let before = cpu_time();
-            requests[i] += drive(addr, &dummy, round).await;
+            requests[i] += drive(*addr, &dummy, round).await;
             if let (Some(before), Some(after)) = (before, cpu_time()) {
                 cpu[i] += after - before;
             }

@@ -12,23 +12,28 @@
 //! - any sequence of dict and flash operations, over several requests,
 //!   leaves what a `BTreeMap` driven by the same calls holds.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
-    convert::Infallible,
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
-    time::{SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
 use cookie::Cookie;
-use http::{HeaderValue, Request, Response, header};
+use http::{HeaderValue, Response};
 use proptest::prelude::*;
 use serde_json::{Value, value::RawValue};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
-    MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize, signed_serialize,
+    Expiry, MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
+};
+
+use common::{
+    cookies::{cookie_at, now, session_set_cookie},
+    service::call,
 };
 
 const SECRET: &[u8] = b"the property tests' primary secret, 32+ bytes";
@@ -43,26 +48,13 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Sends one request carrying `cookie` (a whole `Cookie` header) through
-/// `layer` around `handler`.
+/// `layer` around `handler`, here and now: [`call`] never waits.
 fn send<R>(
     layer: &SessionLayer,
     cookie: Option<&[u8]>,
     handler: impl FnOnce(&Session) -> R,
 ) -> (R, Response<()>) {
-    let mut handler = Some(handler);
-    let mut out = None;
-    let service = layer.layer(service_fn(|req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        out = handler.take().map(|handler| handler(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut req = Request::new(());
-    if let Some(cookie) = cookie {
-        req.headers_mut()
-            .insert(header::COOKIE, HeaderValue::from_bytes(cookie).unwrap());
-    }
-    let response = block_on(service.oneshot(req)).unwrap();
-    (out.unwrap(), response)
+    block_on(call(layer, cookie, handler))
 }
 
 /// What a response did to the session cookie.
@@ -74,13 +66,9 @@ enum Written {
 }
 
 fn written(response: &Response<()>) -> Written {
-    let mut lines = response.headers().get_all(header::SET_COOKIE).iter();
-    let Some(line) = lines.next() else {
+    let Some(cookie) = session_set_cookie(response.headers()) else {
         return Written::Nothing;
     };
-    assert!(lines.next().is_none(), "one Set-Cookie at most");
-    let cookie = Cookie::parse(line.to_str().unwrap()).unwrap();
-    assert_eq!(cookie.name(), "session");
     assert!(cookie.value().len() <= MAX_COOKIE_VALUE_LEN);
     if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
         Written::Removed
@@ -343,8 +331,8 @@ proptest! {
         prop_assume!(other != SECRET);
         let small = within_limit(state);
         // An attacker may sign with a key of any length.
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-        let value = signed_serialize(&(now, now, &small), &other).unwrap();
+        let now = now();
+        let value = cookie_at(now, now, &small, &other);
         let header = format!("session={value}");
 
         let (new, seen_state) = seen(&SessionLayer::new(SECRET), header.as_bytes());
@@ -395,6 +383,7 @@ enum Op {
     Invalidate,
     Flash(String, Value),
     PopFlash(String),
+    SetExpiry(Expiry),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -406,6 +395,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Invalidate),
         2 => (queue.clone(), small_value()).prop_map(|(q, m)| Op::Flash(q, m)),
         2 => queue.prop_map(Op::PopFlash),
+        1 => prop_oneof![
+            Just(Expiry::Default),
+            Just(Expiry::BrowserSession),
+            (0u64..100_000_000).prop_map(|ms| Expiry::Persistent(Duration::from_millis(ms))),
+        ]
+        .prop_map(Op::SetExpiry),
     ]
 }
 
@@ -454,6 +449,26 @@ fn apply(session: &Session, model: &mut BTreeMap<String, Value>, op: &Op) {
                 None => assert!(result.unwrap().is_empty()),
             }
         }
+        Op::SetExpiry(expiry) => {
+            session.set_expiry(*expiry).unwrap();
+            // Kept in the session as whole seconds (at least one; 0 for a
+            // browser session), and read back as set.
+            let stored = match expiry {
+                Expiry::Persistent(d) => Some(d.as_secs().max(1)),
+                Expiry::BrowserSession => Some(0),
+                _ => None,
+            };
+            match stored {
+                Some(secs) => model.insert("_exp_".to_owned(), Value::from(secs)),
+                None => model.remove("_exp_"),
+            };
+            let expected = match stored {
+                Some(0) => Expiry::BrowserSession,
+                Some(secs) => Expiry::Persistent(Duration::from_secs(secs)),
+                None => Expiry::Default,
+            };
+            assert_eq!(session.expiry(), expected);
+        }
     }
 }
 
@@ -482,5 +497,258 @@ proptest! {
         }
         let seen = browser.send(&layer, contents);
         prop_assert_eq!(seen, model);
+    }
+}
+
+/// The same properties for the sealed format (feature `sealed`). It is
+/// stricter than the signed one: a value is the same session only when it
+/// is the very value written, with or without its base64 padding; every
+/// other change, truncation or extension is refused.
+#[cfg(feature = "sealed")]
+mod sealed {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chacha20poly1305::{AeadInPlace, KeyInit, Tag, XChaCha20Poly1305, XNonce};
+    use hkdf::Hkdf;
+    use sha2::Sha256;
+    use tower_cookie_session::Format;
+
+    use super::*;
+
+    fn sealed_layer(secret: &[u8]) -> SessionLayer {
+        SessionLayer::new(secret).format(Format::sealed())
+    }
+
+    /// The cipher of `secret`, from the format's definition (on `Format`):
+    /// HKDF-SHA256 without salt, with the format's `info`.
+    fn cipher(secret: &[u8]) -> XChaCha20Poly1305 {
+        let mut key = [0; 32];
+        Hkdf::<Sha256>::new(None, secret)
+            .expand(b"tower-cookie-session/sealed/v1", &mut key)
+            .unwrap();
+        XChaCha20Poly1305::new(&key.into())
+    }
+
+    /// `base64url_nopad(0x01 || nonce || ciphertext_and_tag)`, sealed for
+    /// the cookie `session`, written here rather than by the crate.
+    fn reference_seal(secret: &[u8], nonce: [u8; 24], payload: &[u8]) -> String {
+        let mut sealed = payload.to_vec();
+        let tag = cipher(secret)
+            .encrypt_in_place_detached(&XNonce::from(nonce), b"\x01session", &mut sealed)
+            .unwrap();
+        let raw = [&[0x01][..], &nonce, &sealed, &tag].concat();
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// The payload of a value sealed with `secret` for the cookie
+    /// `session`, if it opens.
+    fn reference_open(value: &str, secret: &[u8]) -> Option<Vec<u8>> {
+        let raw = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let (header, rest) = raw.split_at_checked(25)?;
+        let (sealed, tag) = rest.split_at_checked(rest.len().checked_sub(16)?)?;
+        let nonce = <[u8; 24]>::try_from(header.get(1..)?).ok()?;
+        if header[0] != 0x01 {
+            return None;
+        }
+        let mut payload = sealed.to_vec();
+        cipher(secret)
+            .decrypt_in_place_detached(
+                &XNonce::from(nonce),
+                b"\x01session",
+                &mut payload,
+                Tag::from_slice(tag),
+            )
+            .ok()?;
+        Some(payload)
+    }
+
+    /// Whether `read` (the value as the server reads it) spells `value`,
+    /// as the layer wrote it: the same characters, then no more padding
+    /// than the length needs.
+    fn same_spelling(read: &str, value: &str) -> bool {
+        let unpadded = read.trim_end_matches('=');
+        unpadded == value && read.len() - unpadded.len() <= (4 - value.len() % 4) % 4
+    }
+
+    /// Any [`Tamper`], or an extension with characters of the value's
+    /// alphabet, or with padding alone.
+    fn sealed_tamper() -> impl Strategy<Value = Tamper> {
+        prop_oneof![
+            tamper(),
+            prop_oneof!["[A-Za-z0-9_=-]{1,6}", "={1,3}"].prop_map(|tail| Tamper::Extend {
+                tail: tail.into_bytes()
+            }),
+        ]
+    }
+
+    /// The characters of a sealed value.
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_json_state_round_trips_unchanged(state in state()) {
+            let layer = sealed_layer(SECRET);
+            let mut browser = Browser::default();
+            let fits = browser.send(&layer, |s| {
+                state.iter().all(|(k, v)| match s.insert(k.as_str(), v) {
+                    Ok(()) => true,
+                    Err(SessionError::TooLarge { .. }) => false,
+                    Err(e) => panic!("{e}"),
+                })
+            });
+            prop_assume!(fits, "the state is over the size limit");
+            let (seen, raw) = browser.send(&layer, |s| {
+                let raw: BTreeMap<String, String> = s
+                    .keys()
+                    .into_iter()
+                    .map(|k| {
+                        let raw: Box<RawValue> = s.get(&k).unwrap().unwrap();
+                        (k, raw.get().to_owned())
+                    })
+                    .collect();
+                (contents(s), raw)
+            });
+            let written: BTreeMap<String, String> = state
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
+                .collect();
+            prop_assert_eq!(raw, written);
+            prop_assert_eq!(seen, as_read(&state));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 1024,
+            max_global_rejects: 4096,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn a_tampered_value_is_refused(state in state(), tamper in sealed_tamper()) {
+            let layer = sealed_layer(SECRET);
+            let original = within_limit(state);
+            let value = cookie_for(&layer, &original);
+            let tampered = [b"session=".as_slice(), &tamper.apply(value.as_bytes())].concat();
+            prop_assume!(HeaderValue::from_bytes(&tampered).is_ok());
+            let (new, seen) = seen(&layer, &tampered);
+            let same = value_in_header(&tampered).is_some_and(|v| same_spelling(&v, &value));
+            if !same {
+                prop_assert!(
+                    new && seen.is_empty(),
+                    "accepted after {:?}: {:?} from {:?}",
+                    tamper,
+                    String::from_utf8_lossy(&tampered),
+                    value
+                );
+            } else {
+                prop_assert!(!new);
+                prop_assert_eq!(seen, as_read(&original));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Where a random change seldom lands in a long value, every
+        /// character in turn: the first two characters spell the version
+        /// byte; the last two the end of the tag and, when the length is
+        /// not a multiple of 3 bytes, unused bits that must be zero.
+        #[test]
+        fn every_other_character_at_either_end_is_refused(state in state()) {
+            let layer = sealed_layer(SECRET);
+            let value = cookie_for(&layer, &within_limit(state));
+            let len = value.len();
+            for index in [0, 1, len - 2, len - 1] {
+                for &c in ALPHABET.iter().filter(|&&c| c != value.as_bytes()[index]) {
+                    let mut changed = value.clone().into_bytes();
+                    changed[index] = c;
+                    let (new, seen) = seen(&layer, &[b"session=".as_slice(), &changed].concat());
+                    prop_assert!(
+                        new && seen.is_empty(),
+                        "accepted {:?} at {} of {:?}",
+                        char::from(c),
+                        index,
+                        value
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn a_value_sealed_with_another_secret_is_refused_unless_a_fallback(
+            other in prop::collection::vec(any::<u8>(), 0..80),
+            state in state(),
+            nonce in any::<[u8; 24]>(),
+        ) {
+            prop_assume!(other != SECRET);
+            let small = within_limit(state);
+            let now = now();
+            let payload = serde_json::to_vec(&(now, now, &small)).unwrap();
+            let layer = sealed_layer(SECRET);
+
+            // Sealed the same way with the layer's own secret, it opens: the
+            // refusal below is the secret's doing.
+            let own = format!("session={}", reference_seal(SECRET, nonce, &payload));
+            let (new, seen_state) = seen(&layer, own.as_bytes());
+            prop_assert!(!new);
+            prop_assert_eq!(seen_state, as_read(&small));
+
+            // An attacker may seal with a key of any length.
+            let header = format!("session={}", reference_seal(&other, nonce, &payload));
+            let (new, seen_state) = seen(&layer, header.as_bytes());
+            prop_assert!(new && seen_state.is_empty(), "accepted a foreign seal");
+
+            // A fallback secret needs 32 bytes, as the primary does.
+            if other.len() < 32 {
+                return Ok(());
+            }
+
+            let rotating = sealed_layer(SECRET).fallback_secrets([&other]);
+            let ((new, seen_state), response) =
+                send(&rotating, Some(header.as_bytes()), |s| (s.is_new(), contents(s)));
+            prop_assert!(!new);
+            prop_assert_eq!(seen_state, as_read(&small));
+            let Written::Value(resealed) = written(&response) else {
+                panic!("a session opened with a fallback secret is written again");
+            };
+            let payload = reference_open(&resealed, SECRET).expect("sealed with the primary");
+            let (_, _, state): (u64, u64, BTreeMap<String, Value>) =
+                serde_json::from_slice(&payload).unwrap();
+            prop_assert_eq!(state, as_read(&small));
+            prop_assert!(reference_open(&resealed, &other).is_none());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn operations_over_requests_match_a_btreemap(
+            requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
+        ) {
+            let layer = sealed_layer(SECRET);
+            let mut browser = Browser::default();
+            let mut model = BTreeMap::new();
+            for ops in &requests {
+                let before = model.clone();
+                let seen = browser.send(&layer, |s| {
+                    let seen = contents(s);
+                    for op in ops {
+                        apply(s, &mut model, op);
+                    }
+                    seen
+                });
+                prop_assert_eq!(seen, before);
+            }
+            let seen = browser.send(&layer, contents);
+            prop_assert_eq!(seen, model);
+        }
     }
 }

@@ -11,27 +11,34 @@
 
 #[path = "../examples/axum/app.rs"]
 pub mod app;
+mod common;
 #[path = "../examples/axum/settings.rs"]
 pub mod settings;
 
 use std::{
-    convert::Infallible,
     ffi::OsString,
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::OnceLock,
+    time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::Cookie;
 use hmac::{Hmac, Mac};
-use http::{Request, Response, header};
-use reqwest::{StatusCode, redirect::Policy};
+use http::header;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{Format, HashAlg, Session, SessionError, SessionLayer};
+
+use common::{
+    cookies::{now, unix},
+    pages::{cookie_jar_client, csrf_token, visits},
+    server::serve,
+    service::call,
+    target::target_dir,
+};
 
 const HASHALGS: [HashAlg; 4] = [
     HashAlg::Sha512,
@@ -64,12 +71,6 @@ fn layer(hashalg: HashAlg, secret: &str) -> SessionLayer {
 
 // ---------------------------------------------------------------------------
 // Pyramid, from a virtual environment.
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 /// A Python interpreter with Pyramid 2.1, making the virtual environment
 /// the first time.
@@ -143,7 +144,7 @@ fn pyramid(jobs: &[Value]) -> Vec<Value> {
 }
 
 fn job(op: &str, hashalg: HashAlg, secret: &str, fields: Value) -> Value {
-    let mut job = json!({"op": op, "secret": secret, "hashalg": hashalg.name(), "salt": SALT});
+    let mut job = json!({"op": op, "secret": secret, "hashalg": hashalg.to_string(), "salt": SALT});
     job.as_object_mut()
         .unwrap()
         .extend(fields.as_object().unwrap().clone());
@@ -156,36 +157,19 @@ fn job(op: &str, hashalg: HashAlg, secret: &str, fields: Value) -> Value {
 /// Sends one request with `cookie` through `layer` to a handler that runs
 /// `f` on the session; returns what `f` returned and the `Set-Cookie`
 /// value, if any (`Some("")` for a removal).
-async fn through<T: Send + 'static>(
+async fn through<T>(
     layer: &SessionLayer,
     cookie: Option<&str>,
-    f: impl FnOnce(&Session) -> T + Send + 'static,
+    f: impl FnOnce(&Session) -> T,
 ) -> (T, Option<String>) {
-    let out = Arc::new(Mutex::new(None));
-    let f = Mutex::new(Some(f));
-    let slot = Arc::clone(&out);
-    let service = layer.layer(service_fn(move |req: Request<()>| {
-        let session = req.extensions().get::<Session>().unwrap().clone();
-        let f = f.lock().unwrap().take().unwrap();
-        *slot.lock().unwrap() = Some(f(&session));
-        async { Ok::<_, Infallible>(Response::new(())) }
-    }));
-    let mut request = Request::builder().uri("/");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, format!("session={cookie}"));
-    }
-    let response = service.oneshot(request.body(()).unwrap()).await.unwrap();
+    let cookie = cookie.map(|value| format!("session={value}"));
+    let (value, response) = call(layer, cookie.as_deref().map(str::as_bytes), f).await;
     let set_cookie = response.headers().get(header::SET_COOKIE).map(|v| {
         let cookie = Cookie::parse(v.to_str().unwrap().to_owned()).unwrap();
         assert_eq!(cookie.name(), "session");
         cookie.value().to_owned()
     });
-    let value = out.lock().unwrap().take().unwrap();
     (value, set_cookie)
-}
-
-fn unix(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 // ---------------------------------------------------------------------------
@@ -228,7 +212,7 @@ async fn pyramid_cookies_are_read_by_the_layer_for_every_hash_and_secret() {
             through(&layer(hashalg, secret), Some(cookie), move |s| {
                 let state: Value = ["user", "numbers", "nested", "quote\"d"]
                     .into_iter()
-                    .map(|k| (k.to_owned(), s.get_value(k).unwrap_or(Value::Null)))
+                    .map(|k| (k.to_owned(), s.get_value(k).unwrap().unwrap_or(Value::Null)))
                     .collect::<serde_json::Map<_, _>>()
                     .into();
                 (
@@ -240,7 +224,7 @@ async fn pyramid_cookies_are_read_by_the_layer_for_every_hash_and_secret() {
                 )
             })
             .await;
-        let what = format!("{} with {secret:?}", hashalg.name());
+        let what = format!("{} with {secret:?}", hashalg);
         assert!(!new, "{what}: Pyramid's cookie was refused");
         assert_eq!(state, sample_state(), "{what}");
         assert_eq!(flash, ["Welcome!", "Second"], "{what}");
@@ -304,7 +288,7 @@ async fn layer_cookies_are_read_by_pyramid_for_every_hash_and_secret() {
         .collect();
     let reads = pyramid(&jobs);
     for (read, (hashalg, secret, _, token, created)) in reads.iter().zip(&made) {
-        let what = format!("{} with {secret:?}", hashalg.name());
+        let what = format!("{} with {secret:?}", hashalg);
         assert_eq!(read["new"], false, "{what}: Pyramid refused the cookie");
         assert_eq!(read["csrf_ok"], true, "{what}: the layer's CSRF token");
         assert_eq!(
@@ -359,7 +343,10 @@ async fn a_different_hash_salt_or_secret_is_refused_both_ways() {
             "the signed_serialize format",
         ),
     ] {
-        let ((new, a), _) = through(&layer, Some(cookie), |s| (s.is_new(), s.get_value("a"))).await;
+        let ((new, a), _) = through(&layer, Some(cookie), |s| {
+            (s.is_new(), s.get_value("a").unwrap())
+        })
+        .await;
         assert!(new && a.is_none(), "accepted with {what}");
     }
     // And Pyramid refuses the layer's cookies signed with another hash.
@@ -416,12 +403,7 @@ async fn pyramid_can_write_back_the_largest_session_the_layer_writes() {
             let (fitted, cookie) =
                 through(&layer(hashalg, secret), None, move |s| fill(s, &unit)).await;
             let cookie = cookie.unwrap();
-            assert!(
-                cookie.len() <= limit,
-                "{}: {}",
-                hashalg.name(),
-                cookie.len()
-            );
+            assert!(cookie.len() <= limit, "{}: {}", hashalg, cookie.len());
             jobs.push((
                 fitted,
                 job(
@@ -482,7 +464,7 @@ async fn salt_and_secret_are_encoded_together_as_pyramid_does() {
             .format(Format::pyramid2_with(HashAlg::Sha256, &salt_bytes));
         let cookie = made["cookie"].as_str().unwrap();
         let ((new, a), written) = through(&layer, Some(cookie), |s| {
-            let seen = (s.is_new(), s.get_value("a"));
+            let seen = (s.is_new(), s.get_value("a").unwrap());
             s.insert("b", 2).unwrap();
             seen
         })
@@ -511,6 +493,127 @@ async fn salt_and_secret_are_encoded_together_as_pyramid_does() {
 }
 
 // ---------------------------------------------------------------------------
+// Integers beyond 64 bits, which Python keeps exact.
+
+/// Python integers beyond 64 bits, by key, each with a neighbour that
+/// rounds to the same `f64`: 2^70, and 10^20 (a balance in wei).
+const BIG: [(&str, u128, u128); 2] = [
+    ("pow", 1 << 70, (1 << 70) + 1),
+    (
+        "wei",
+        100_000_000_000_000_000_000,
+        100_000_000_000_000_000_001,
+    ),
+];
+
+#[tokio::test]
+async fn integers_beyond_64_bits_from_pyramid_are_changed_exactly() {
+    for (key, old, new) in BIG {
+        assert_eq!(old as f64, new as f64, "{key}: one f64 for both");
+    }
+    let hashalg = HashAlg::Sha512;
+    let secret = SECRETS[0];
+    // Pyramid stores the integers, and queues 10^20 as a flash message.
+    let set: String = BIG
+        .iter()
+        .map(|(key, old, _)| format!("\"{key}\": {old}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let made = pyramid(&[job(
+        "make",
+        hashalg,
+        secret,
+        json!({
+            "set_json": format!("{{{set}}}"),
+            "flash_json": format!("[[\"\", {}]]", BIG[1].1),
+        }),
+    )]);
+    let cookie = made[0]["cookie"].as_str().unwrap().to_owned();
+
+    // The layer reads them exactly; storing the same numbers again (and
+    // flashing the queued one without duplicates) is no change.
+    let (seen, written) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        let seen: Vec<_> = BIG
+            .iter()
+            .map(|(key, _, _)| s.get::<u128>(key).unwrap())
+            .collect();
+        for (key, old, _) in BIG {
+            s.insert(key, old).unwrap();
+        }
+        s.flash_to("", BIG[1].1, false).unwrap();
+        (s.is_new(), seen)
+    })
+    .await;
+    assert_eq!(seen, (false, BIG.map(|(_, old, _)| Some(old)).to_vec()));
+    assert_eq!(written, None, "equal numbers are no change");
+
+    // Their neighbours are a change: written, and queued as a new message.
+    let ((), written) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        for (key, _, new) in BIG {
+            s.insert(key, new).unwrap();
+        }
+        s.flash_to("", BIG[1].2, false).unwrap();
+    })
+    .await;
+    let written = written.expect("a different integer is a change, so written");
+
+    // Pyramid reads exactly the new values (Python's repr of an int is
+    // its digits), and both messages.
+    let read = pyramid(&[job(
+        "read",
+        hashalg,
+        secret,
+        json!({"cookie": written, "pop_flash": [""]}),
+    )]);
+    assert_eq!(read[0]["new"], false, "Pyramid refused the layer's cookie");
+    for (key, _, new) in BIG {
+        assert_eq!(read[0]["repr"][key], new.to_string(), "{key}");
+    }
+    assert_eq!(
+        read[0]["flash_repr"][""],
+        json!([BIG[1].1.to_string(), BIG[1].2.to_string()])
+    );
+}
+
+#[tokio::test]
+async fn integers_beyond_64_bits_from_the_layer_are_exact_in_pyramid() {
+    let hashalg = HashAlg::Sha512;
+    let secret = SECRETS[0];
+    let ((), cookie) = through(&layer(hashalg, secret), None, |s| {
+        s.insert("max", u128::MAX).unwrap();
+        s.insert("min", i128::MIN).unwrap();
+        s.insert("wei", BIG[1].2).unwrap();
+    })
+    .await;
+    let read = pyramid(&[job(
+        "read",
+        hashalg,
+        secret,
+        json!({"cookie": cookie.unwrap(), "touch": true}),
+    )]);
+    assert_eq!(read[0]["new"], false, "Pyramid refused the layer's cookie");
+    assert_eq!(
+        read[0]["repr"],
+        json!({
+            "max": u128::MAX.to_string(),
+            "min": i128::MIN.to_string(),
+            "wei": BIG[1].2.to_string(),
+        })
+    );
+    // And what Pyramid writes back holds them exactly for the layer.
+    let cookie = read[0]["cookie"].as_str().unwrap().to_owned();
+    let (seen, _) = through(&layer(hashalg, secret), Some(&cookie), |s| {
+        (
+            s.get::<u128>("max").unwrap(),
+            s.get::<i128>("min").unwrap(),
+            s.get::<u128>("wei").unwrap(),
+        )
+    })
+    .await;
+    assert_eq!(seen, (Some(u128::MAX), Some(i128::MIN), Some(BIG[1].2)));
+}
+
+// ---------------------------------------------------------------------------
 // The same rules as the default format, checked against a reference signer
 // written here from the format's definition.
 
@@ -535,10 +638,6 @@ fn reference_payload(value: &str, secret: &[u8]) -> Value {
     serde_json::from_slice(payload).unwrap()
 }
 
-fn now() -> u64 {
-    unix(SystemTime::now())
-}
-
 #[tokio::test]
 async fn timeout_reissue_and_fallback_secrets_follow_the_same_rules() {
     let secret = b"the primary secret, long enough for the layer";
@@ -547,7 +646,7 @@ async fn timeout_reissue_and_fallback_secrets_follow_the_same_rules() {
         .fallback_secrets([old])
         .format(Format::pyramid2());
     let t = now();
-    let read = |s: &Session| (s.is_new(), s.get_value("n"));
+    let read = |s: &Session| (s.is_new(), s.get_value("n").unwrap());
 
     // Recent: read, not rewritten.
     let fresh = reference_value(secret, &json!([t, t - 5, {"n": 1}]));
@@ -639,22 +738,6 @@ impl Drop for PyramidServer {
     }
 }
 
-/// The CSRF token in a page's form.
-fn csrf_token(page: &str) -> String {
-    let (_, rest) = page
-        .split_once(r#"name="csrf_token" value=""#)
-        .unwrap_or_else(|| panic!("no CSRF token in:\n{page}"));
-    rest.split('"').next().unwrap().to_owned()
-}
-
-/// The visit counter on an index page.
-fn visits(page: &str) -> u64 {
-    let (_, rest) = page
-        .split_once("visited this page <strong>")
-        .unwrap_or_else(|| panic!("no counter in:\n{page}"));
-    rest.split('<').next().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     // The README's recipe: one secret (non-ASCII here, to exercise the
@@ -672,17 +755,9 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
             .map(|(_, v)| OsString::from(v))
     })
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rust = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app::app_with(layer)).await.unwrap();
-    });
+    let rust = format!("http://{}", serve(app::app_with(layer)).await);
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let client = cookie_jar_client();
     let get = |url: String| {
         let client = client.clone();
         async move {
@@ -793,6 +868,5 @@ async fn a_pyramid_app_and_the_axum_example_share_a_login() {
     assert!(page.contains("Signed in as <strong>bob</strong>"), "{page}");
     assert!(page.contains("Welcome, bob!"), "{page}");
 
-    server.abort();
     drop(pyramid);
 }

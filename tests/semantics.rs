@@ -3,25 +3,33 @@
 //! browser does.
 #![cfg(feature = "axum")]
 
+mod common;
+
 use std::{
+    collections::BTreeMap,
     convert::Infallible,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, UNIX_EPOCH},
 };
 
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
+    http::{HeaderValue, Request, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 use cookie::Cookie;
 use http_body_util::BodyExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value, json, value::RawValue};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cookie_session::{
-    ConfigError, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError, SessionLayer,
-    signed_deserialize, signed_serialize,
+    ConfigError, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, SameSite, Session, SessionError,
+    SessionLayer, signed_deserialize, signed_serialize,
+};
+
+use common::{
+    cookies::{cookie_at, now},
+    pages::Page as Reply,
 };
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef primary";
@@ -31,17 +39,9 @@ fn layer() -> SessionLayer {
     SessionLayer::new(SECRET)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A cookie value as the layer would have written it at `accessed`.
-fn cookie_at(accessed: u64, created: u64, state: Value, secret: &[u8]) -> String {
-    signed_serialize(&(accessed, created, state), secret).unwrap()
-}
+/// 10^20 + 1: beyond 64 bits, and rounded to the same `f64` as 10^20
+/// (a balance in wei, say). `/wei` and `/flash-wei` store it.
+const WEI_PLUS_ONE: u128 = 100_000_000_000_000_000_001;
 
 /// The routes the tests use; each exercises one part of the API.
 fn app(layer: SessionLayer) -> Router {
@@ -59,7 +59,7 @@ fn app(layer: SessionLayer) -> Router {
             "/read",
             get(|s: Session| async move {
                 json!({
-                    "n": s.get_value("n"),
+                    "n": s.get_value("n").unwrap(),
                     "new": s.is_new(),
                     "created": s.created().duration_since(UNIX_EPOCH).unwrap().as_secs(),
                 })
@@ -132,24 +132,22 @@ fn app(layer: SessionLayer) -> Router {
             }),
         )
         .route("/csrf", get(|s: Session| async move { s.get_csrf_token() }))
+        .route(
+            "/wei",
+            get(|s: Session| async move {
+                s.insert("wei", WEI_PLUS_ONE).unwrap();
+            }),
+        )
+        .route(
+            "/flash-wei",
+            get(|s: Session| async move {
+                s.flash_to("", WEI_PLUS_ONE, false).unwrap();
+            }),
+        )
         .layer(layer)
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
 impl Reply {
-    fn set_cookies(&self) -> Vec<Cookie<'static>> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-            .collect()
-    }
-
     /// The one session cookie set, if any.
     fn session_cookie(&self) -> Option<Cookie<'static>> {
         let mut cookies = self.set_cookies();
@@ -358,6 +356,54 @@ async fn session_past_max_lifetime_starts_fresh_however_active() {
     let value = cookie_at(now(), now() - 3500, json!({"n": 5}), SECRET);
     let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
     assert_eq!(reply.json()["n"], 5);
+}
+
+#[tokio::test]
+async fn session_from_the_future_beyond_the_skew_allowance_starts_fresh() {
+    let skew = MAX_CLOCK_SKEW.as_secs();
+    // With a day's max_lifetime, a cookie a year ahead would otherwise stay
+    // valid for a year.
+    let app = app(layer().max_lifetime(Some(Duration::from_secs(86_400))));
+    let ahead = now() + skew + 5;
+    for (case, accessed, created) in [
+        ("accessed ahead", ahead, now() - 10),
+        ("created ahead", now(), ahead),
+        ("both ahead", ahead, ahead),
+        ("a year ahead", now() + 365 * 86_400, now() + 365 * 86_400),
+    ] {
+        let value = cookie_at(accessed, created, json!({"n": 5}), SECRET);
+        let reply = send(&app, "/read", Some(&format!("session={value}"))).await;
+        assert_eq!(reply.json()["new"], true, "{case}");
+        assert_eq!(reply.json()["n"], Value::Null, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn session_from_the_future_within_the_allowance_is_kept_at_now() {
+    let app = app(layer());
+    let ahead = now() + MAX_CLOCK_SKEW.as_secs() - 5;
+    let value = cookie_at(ahead, ahead, json!({"n": 5}), SECRET);
+    let cookie = format!("session={value}");
+    let reply = send(&app, "/read", Some(&cookie)).await;
+    assert_eq!(
+        reply.json()["new"],
+        false,
+        "a few seconds of skew still work"
+    );
+    assert_eq!(reply.json()["n"], 5);
+    assert!(
+        reply.json()["created"].as_u64().unwrap() <= now(),
+        "a future created is taken as now"
+    );
+    let reply = send(&app, "/count", Some(&cookie)).await;
+    let written = reply.session_cookie().expect("changed, so written");
+    let (accessed, created, state) = decode(written.value());
+    assert_eq!(state["n"], 6);
+    let after = now();
+    assert!(
+        created <= after && accessed <= after,
+        "no future time is carried forward: {accessed} {created}"
+    );
 }
 
 #[tokio::test]
@@ -726,13 +772,7 @@ async fn send_cookie_headers(app: &Router, path: &str, cookies: &[String]) -> Re
         .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
+    Reply::collect(res).await
 }
 
 #[tokio::test]
@@ -973,4 +1013,61 @@ async fn reinserting_an_equal_value_from_a_python_written_cookie_is_no_change() 
     let value = signed_serialize(&raw, SECRET).unwrap();
     let reply = send(&app, "/cart", Some(&format!("session={value}"))).await;
     assert!(reply.session_cookie().is_none(), "the state did not change");
+}
+
+/// A valid cookie header (signed with `SECRET`, at now) whose state is the
+/// JSON text `state`, kept as written: a `Value` would hold integers beyond
+/// 64 bits as `f64`.
+fn cookie_with_state_text(state: &str) -> String {
+    let t = now();
+    let raw = RawValue::from_string(format!("[{t}, {t}, {state}]")).unwrap();
+    format!("session={}", signed_serialize(&raw, SECRET).unwrap())
+}
+
+/// The state of a cookie the layer wrote, each value as its JSON text.
+fn decode_text(value: &str) -> BTreeMap<String, Box<RawValue>> {
+    signed_deserialize::<(u64, u64, BTreeMap<String, Box<RawValue>>)>(value, SECRET)
+        .unwrap()
+        .2
+}
+
+#[tokio::test]
+async fn inserting_a_different_integer_beyond_64_bits_is_a_change() {
+    // 10^20 and 10^20 + 1 are one `f64`, but two values (as in Python).
+    assert_eq!(WEI_PLUS_ONE as f64, 100_000_000_000_000_000_000u128 as f64);
+    let app = app(layer());
+    let cookie = cookie_with_state_text(r#"{"wei": 100000000000000000000}"#);
+    let reply = send(&app, "/wei", Some(&cookie)).await;
+    let written = reply
+        .session_cookie()
+        .expect("the new value must be written");
+    let state = decode_text(written.value());
+    assert_eq!(state["wei"].get(), "100000000000000000001");
+
+    // The same number again is no change.
+    let cookie = cookie_with_state_text(r#"{"wei": 100000000000000000001}"#);
+    let reply = send(&app, "/wei", Some(&cookie)).await;
+    assert!(reply.session_cookie().is_none(), "the value did not change");
+}
+
+#[tokio::test]
+async fn flashing_a_different_integer_beyond_64_bits_is_not_a_duplicate() {
+    let app = app(layer());
+    let cookie = cookie_with_state_text(r#"{"_f_": [100000000000000000000]}"#);
+    let reply = send(&app, "/flash-wei", Some(&cookie)).await;
+    let written = reply
+        .session_cookie()
+        .expect("a message that is not queued yet is added");
+    let queue: Vec<Box<RawValue>> =
+        serde_json::from_str(decode_text(written.value())["_f_"].get()).unwrap();
+    let queue: Vec<&str> = queue.iter().map(|m| m.get()).collect();
+    assert_eq!(queue, ["100000000000000000000", "100000000000000000001"]);
+
+    // Flashing the exactly equal number again adds nothing.
+    let cookie = format!("session={}", written.value());
+    let reply = send(&app, "/flash-wei", Some(&cookie)).await;
+    assert!(
+        reply.session_cookie().is_none(),
+        "the message was already queued"
+    );
 }

@@ -2,19 +2,23 @@
 //! and never with the cookie value or the secret.
 #![cfg(feature = "tracing")]
 
+mod common;
+
 use std::{
-    convert::Infallible,
     fmt::Write as _,
     sync::{Arc, Mutex},
 };
 
-use http::{Request, Response, header};
-use tower::{Layer, ServiceExt, service_fn};
-use tower_cookie_session::{Session, SessionLayer, signed_serialize};
+use tower_cookie_session::SessionLayer;
 use tracing::{
     Event, Metadata, Subscriber,
     field::{Field, Visit},
     span,
+};
+
+use common::{
+    cookies::{cookie_at, now},
+    service::call,
 };
 
 const SECRET: &[u8] = b"a secret of thirty-two bytes or more, TOPSECRET";
@@ -50,26 +54,26 @@ impl Subscriber for Recorder {
 }
 
 async fn use_session_with_cookie(cookie: &str) {
-    let service = SessionLayer::new(SECRET).layer(service_fn(|req: Request<()>| async move {
-        let _ = req.extensions().get::<Session>().unwrap().is_new();
-        Ok::<_, Infallible>(Response::new(()))
-    }));
-    let req = Request::builder()
-        .header(header::COOKIE, cookie)
-        .body(())
-        .unwrap();
-    service.oneshot(req).await.unwrap();
+    call(
+        &SessionLayer::new(SECRET),
+        Some(cookie.as_bytes()),
+        |session| {
+            let _ = session.is_new();
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn refused_cookie_is_reported_with_its_reason_only() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
-    let forged = signed_serialize(
-        &(1, 1, serde_json::json!({"user": "mallory"})),
-        b"x".repeat(32),
-    )
-    .unwrap();
+    let forged = cookie_at(
+        1,
+        1,
+        serde_json::json!({"user": "mallory"}),
+        &b"x".repeat(32),
+    );
     use_session_with_cookie(&format!("session={forged}")).await;
 
     let lines = recorder.0.lock().unwrap().clone();
@@ -88,8 +92,46 @@ async fn refused_cookie_is_reported_with_its_reason_only() {
 async fn expired_cookie_is_reported_as_timed_out() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
-    let old = signed_serialize(&(1_000, 1_000, serde_json::json!({})), SECRET).unwrap();
+    let old = cookie_at(1_000, 1_000, serde_json::json!({}), SECRET);
     use_session_with_cookie(&format!("session={old}")).await;
     let lines = recorder.0.lock().unwrap().clone();
     assert!(lines.iter().any(|l| l.contains("timed out")), "{lines:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn many_refused_cookies_are_one_event() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let header = "session=;".repeat(10_000);
+    use_session_with_cookie(&header).await;
+    let lines = recorder.0.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{:?}", &lines[..lines.len().min(3)]);
+    assert!(lines[0].contains("refused=10000"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("shorter than its signature"),
+        "the first reason: {}",
+        lines[0]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_value_that_does_not_fit_its_type_is_never_logged() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let value = cookie_at(
+        now(),
+        now(),
+        serde_json::json!({"pin": "hunter2-private"}),
+        SECRET,
+    );
+    let cookie = format!("session={value}");
+    let (err, _) = call(&SessionLayer::new(SECRET), Some(cookie.as_bytes()), |s| {
+        s.get::<u32>("pin").unwrap_err()
+    })
+    .await;
+    // serde_json's message quotes the stored string: the handler sees it,
+    // no log line does.
+    assert!(err.to_string().contains("hunter2-private"), "{err}");
+    let lines = recorder.0.lock().unwrap().clone();
+    assert!(lines.iter().all(|l| !l.contains("hunter2")), "{lines:?}");
 }

@@ -1,8 +1,11 @@
-//! The demo app: a visit counter, a login form protected by a CSRF token,
-//! flash messages and logout, all kept in a signed session cookie.
+//! The demo app: a visit counter, a login form protected by a CSRF token
+//! with a "Keep me signed in" box, flash messages and logout, all kept in
+//! a signed session cookie.
 //!
 //! [`app`] builds the router; `main.rs` serves it, and
 //! `tests/example_axum.rs` drives it with a real HTTP client.
+
+use std::time::Duration;
 
 use axum::{
     Form, Router,
@@ -12,7 +15,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
-use tower_cookie_session::{Session, SessionError, SessionLayer};
+use tower_cookie_session::{Expiry, Session, SessionError, SessionLayer};
 
 /// The only password the demo accepts.
 const PASSWORD: &str = "secret";
@@ -108,9 +111,12 @@ async fn login_page(session: Session) -> Result<Html<String>, AppError> {
   <input type="hidden" name="csrf_token" value="{token}">
   <label>Username <input name="username" autocomplete="username" required maxlength="{MAX_USERNAME_CHARS}" autofocus></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <label class="check"><input name="remember" type="checkbox"> Keep me signed in</label>
   <button type="submit">Log in</button>
 </form>
-<p class="hint">This is a demo: any username works, with the password <code>{PASSWORD}</code>.</p>
+<p class="hint">This is a demo: any username works, with the password <code>{PASSWORD}</code>.
+With <em>Keep me signed in</em>, you stay signed in until 30 days after your
+last visit, even if you close the browser.</p>
 <p><a href="/">Back to the counter</a></p>"#,
         token = escape(&session.get_csrf_token()),
     );
@@ -127,8 +133,14 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     csrf_token: String,
+    /// The "Keep me signed in" box: sent (as `on`) only when ticked.
+    remember: Option<String>,
 }
 
+/// Signs the user in, in a new session. Ticking "Keep me signed in" makes
+/// it last 30 days, across browser restarts (a cookie with `Max-Age`, and
+/// 30 days of inactivity allowed); otherwise the layer's defaults hold: a
+/// cookie that ends with the browser, and a 20-minute inactivity timeout.
 async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     if !session.check_csrf_token(&form.csrf_token) {
         return Ok(csrf_failure());
@@ -151,6 +163,9 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     let visits = session.get::<u64>("visits")?;
     session.invalidate();
     session.insert("user", username)?;
+    if form.remember.is_some() {
+        session.set_expiry(Expiry::Persistent(Duration::from_secs(30 * 86_400)))?;
+    }
     if let Some(visits) = visits {
         session.insert("visits", visits)?;
     }
@@ -273,10 +288,12 @@ h1 { margin: 0 0 1.25rem; font-size: 1.6rem; }
 form { margin: 1rem 0; }
 form.login { display: grid; gap: .9rem; }
 label { display: grid; gap: .3rem; font-weight: 600; }
+label.check { display: flex; align-items: center; gap: .5rem; font-weight: 400; }
 input {
   font: inherit; padding: .55rem .7rem; border: 1px solid #c3ccd8; border-radius: 8px;
 }
 input:focus { outline: 2px solid #3b74d9; outline-offset: 1px; }
+input[type="checkbox"] { width: 1.1rem; height: 1.1rem; margin: 0; accent-color: #3b74d9; }
 button, .button {
   display: inline-block; font: inherit; font-weight: 600; padding: .55rem 1.2rem;
   color: #fff; background: #3b74d9; border: 0; border-radius: 8px; cursor: pointer;

@@ -1,5 +1,6 @@
 //! An axum web app with sessions in signed cookies: a visit counter, a
-//! login form protected by a CSRF token, flash messages and logout.
+//! login form protected by a CSRF token with a "Keep me signed in" box,
+//! flash messages and logout.
 //!
 //! ```text
 //! cargo run --example axum --features axum
@@ -14,7 +15,9 @@
 //! - `SESSION_FORMAT`: `signed_serialize` (the default) or, built with
 //!   `--features axum,pyramid2`, `pyramid2`: the cookies of a Pyramid app's
 //!   `SignedCookieSessionFactory(SESSION_SECRET, hashalg=SESSION_HASHALG)`,
-//!   so that the two apps share their sessions (see `examples/pyramid/`).
+//!   so that the two apps share their sessions (see `examples/pyramid/`);
+//!   or, built with `--features axum,sealed`, `sealed`: encrypted cookies
+//!   that the user cannot read.
 //! - `SESSION_HASHALG`: with `pyramid2`, Pyramid's `hashalg`: `sha512`
 //!   (the default), `sha384`, `sha256` or `sha1`.
 

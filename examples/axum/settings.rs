@@ -34,14 +34,10 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
         Some("pyramid2") => {
             let hashalg = match var("SESSION_HASHALG") {
                 None => HashAlg::Sha512,
-                Some(name) => {
-                    let name = name.to_string_lossy();
-                    HashAlg::from_name(&name).ok_or_else(|| {
-                        format!(
-                            "SESSION_HASHALG must be sha512, sha384, sha256 or sha1, not {name:?}"
-                        )
-                    })?
-                }
+                Some(name) => name
+                    .to_string_lossy()
+                    .parse()
+                    .map_err(|e| format!("SESSION_HASHALG: {e}"))?,
             };
             Ok(Format::pyramid2_with(hashalg, PYRAMID_SALT))
         }
@@ -49,8 +45,14 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
         Some("pyramid2") => Err("SESSION_FORMAT=pyramid2 needs the pyramid2 feature: \
              cargo run --example axum --features axum,pyramid2"
             .to_owned()),
+        #[cfg(feature = "sealed")]
+        Some("sealed") => Ok(Format::sealed()),
+        #[cfg(not(feature = "sealed"))]
+        Some("sealed") => Err("SESSION_FORMAT=sealed needs the sealed feature: \
+             cargo run --example axum --features axum,sealed"
+            .to_owned()),
         Some(other) => Err(format!(
-            "SESSION_FORMAT must be signed_serialize or pyramid2, not {other:?}"
+            "SESSION_FORMAT must be signed_serialize, pyramid2 or sealed, not {other:?}"
         )),
     }
 }

@@ -1,37 +1,29 @@
-//! Pyramid 2's cookie format (WebOb's `SignedSerializer`, which Pyramid's
-//! `SignedCookieSessionFactory` uses):
-//! `base64url_nopad(HMAC-<hash>(salt || secret, json) || json)`.
+//! Pyramid 2's format, WebOb's `SignedSerializer` as Pyramid's
+//! `SignedCookieSessionFactory` uses it ([`Format::pyramid2`](crate::Format::pyramid2)
+//! has its bytes), and [`python_json`]: how long Pyramid's JSON for a
+//! session is, which its size limit counts.
 
-use base64::{
-    Engine as _,
-    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
-};
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::KeyRing;
+use super::{BASE64URL, KeyRing, WireFormat};
 use crate::{error::DecodeError, format::HashAlg};
 
-/// URL-safe alphabet; writes no padding, reads it or its absence (WebOb
-/// strips the padding and adds it back before decoding).
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+pub(crate) mod python_json;
 
-/// The secrets keyed as `salt || secret` for the configured hash.
+/// Pyramid 2's format, its secrets keyed as `salt || secret` for the
+/// configured hash.
 #[derive(Clone)]
-pub(crate) enum Keys {
+pub(crate) enum Pyramid2 {
     Sha1(KeyRing<Hmac<Sha1>>),
     Sha256(KeyRing<Hmac<Sha256>>),
     Sha384(KeyRing<Hmac<Sha384>>),
     Sha512(KeyRing<Hmac<Sha512>>),
 }
 
-impl Keys {
+impl Pyramid2 {
     pub(crate) fn new<'s>(
         hashalg: HashAlg,
         salt: &[u8],
@@ -46,7 +38,7 @@ impl Keys {
         }
     }
 
-    pub(crate) fn digest_len(&self) -> usize {
+    fn digest_len(&self) -> usize {
         match self {
             Self::Sha1(_) => HashAlg::Sha1.digest_len(),
             Self::Sha256(_) => HashAlg::Sha256.digest_len(),
@@ -54,17 +46,10 @@ impl Keys {
             Self::Sha512(_) => HashAlg::Sha512.digest_len(),
         }
     }
+}
 
-    pub(crate) fn sign_into(&self, payload: &[u8], out: &mut String) {
-        match self {
-            Self::Sha1(keys) => sign_into(keys.primary(), payload, out),
-            Self::Sha256(keys) => sign_into(keys.primary(), payload, out),
-            Self::Sha384(keys) => sign_into(keys.primary(), payload, out),
-            Self::Sha512(keys) => sign_into(keys.primary(), payload, out),
-        }
-    }
-
-    pub(crate) fn verify(&self, value: &str) -> Result<(Vec<u8>, usize), DecodeError> {
+impl WireFormat for Pyramid2 {
+    fn open(&self, value: &str, _cookie_name: &str) -> Result<(Vec<u8>, usize), DecodeError> {
         let decoded = BASE64URL
             .decode(value)
             .map_err(|_| DecodeError::InvalidBase64)?;
@@ -75,10 +60,27 @@ impl Keys {
             Self::Sha512(keys) => verify(decoded, keys),
         }
     }
+
+    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut String) {
+        match self {
+            Self::Sha1(keys) => sign_into(keys.primary(), payload, out),
+            Self::Sha256(keys) => sign_into(keys.primary(), payload, out),
+            Self::Sha384(keys) => sign_into(keys.primary(), payload, out),
+            Self::Sha512(keys) => sign_into(keys.primary(), payload, out),
+        }
+    }
+
+    /// The longer of this value and the value Pyramid would write for the
+    /// same session (Python's JSON is longer), so that either side can
+    /// write back what the other wrote.
+    fn value_len(&self, payload: &[u8]) -> usize {
+        let python = python_json::python_len(payload);
+        signed_len(self.digest_len(), payload.len().max(python))
+    }
 }
 
 /// Length of a value whose payload is `payload_len` bytes.
-pub(crate) const fn signed_len(digest_len: usize, payload_len: usize) -> usize {
+const fn signed_len(digest_len: usize, payload_len: usize) -> usize {
     ((digest_len + payload_len) * 4).div_ceil(3)
 }
 
@@ -112,16 +114,16 @@ fn verify<M: Mac + Clone>(
 mod tests {
     use super::*;
 
-    fn keys(hashalg: HashAlg, secret: &[u8]) -> Keys {
-        Keys::new(hashalg, b"pyramid.session.", secret, [])
+    fn keys(hashalg: HashAlg, secret: &[u8]) -> Pyramid2 {
+        Pyramid2::new(hashalg, b"pyramid.session.", secret, [])
     }
 
     #[test]
     fn value_is_unpadded_urlsafe_base64_of_salted_hmac_then_json() {
         // RFC 4231 test case 2 (key "Jefe"), split as salt "Je" + secret "fe".
-        let keys = Keys::new(HashAlg::Sha256, b"Je", b"fe", []);
+        let keys = Pyramid2::new(HashAlg::Sha256, b"Je", b"fe", []);
         let mut out = String::new();
-        keys.sign_into(b"what do ya want for nothing?", &mut out);
+        keys.seal_into(b"what do ya want for nothing?", "session", &mut out);
         let raw = BASE64URL.decode(&out).unwrap();
         let hex: String = raw[..32].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
@@ -145,11 +147,15 @@ mod tests {
             assert_eq!(k.digest_len(), hashalg.digest_len());
             for payload in [&b"[1,2,{}]"[..], b"[1,2,{\"a\":1}]", b"[1,2,{\"ab\":1}]"] {
                 let mut out = String::new();
-                k.sign_into(payload, &mut out);
+                k.seal_into(payload, "session", &mut out);
                 assert_eq!(out.len(), signed_len(hashalg.digest_len(), payload.len()));
                 let padded = format!("{out}{}", "=".repeat((4 - out.len() % 4) % 4));
                 for v in [&out, &padded] {
-                    assert_eq!(k.verify(v), Ok((payload.to_vec(), 0)), "{hashalg:?}");
+                    assert_eq!(
+                        k.open(v, "session"),
+                        Ok((payload.to_vec(), 0)),
+                        "{hashalg:?}"
+                    );
                 }
             }
         }
@@ -158,36 +164,42 @@ mod tests {
     #[test]
     fn the_salt_and_the_hash_are_part_of_the_key() {
         let mut out = String::new();
-        keys(HashAlg::Sha512, &[9; 32]).sign_into(b"[]", &mut out);
-        let other_salt = Keys::new(HashAlg::Sha512, b"other.", &[9; 32], []);
-        assert_eq!(other_salt.verify(&out), Err(DecodeError::BadSignature));
+        keys(HashAlg::Sha512, &[9; 32]).seal_into(b"[]", "session", &mut out);
+        let other_salt = Pyramid2::new(HashAlg::Sha512, b"other.", &[9; 32], []);
+        assert_eq!(
+            other_salt.open(&out, "session"),
+            Err(DecodeError::BadSignature)
+        );
         let other_hash = keys(HashAlg::Sha384, &[9; 32]);
-        assert_eq!(other_hash.verify(&out), Err(DecodeError::BadSignature));
+        assert_eq!(
+            other_hash.open(&out, "session"),
+            Err(DecodeError::BadSignature)
+        );
     }
 
     #[test]
     fn fallbacks_are_tried_in_order() {
         let mut out = String::new();
-        keys(HashAlg::Sha256, b"old").sign_into(b"{}", &mut out);
-        let k = Keys::new(
+        keys(HashAlg::Sha256, b"old").seal_into(b"{}", "session", &mut out);
+        let k = Pyramid2::new(
             HashAlg::Sha256,
             b"pyramid.session.",
             b"new",
             [&b"older"[..], b"old"],
         );
-        assert_eq!(k.verify(&out), Ok((b"{}".to_vec(), 2)));
+        assert_eq!(k.open(&out, "session"), Ok((b"{}".to_vec(), 2)));
     }
 
     #[test]
     fn refusals_say_why() {
         let k = keys(HashAlg::Sha512, b"k");
-        assert_eq!(k.verify("!!"), Err(DecodeError::InvalidBase64));
+        assert_eq!(k.open("!!", "session"), Err(DecodeError::InvalidBase64));
         // Standard-alphabet characters are not URL-safe base64.
-        assert_eq!(k.verify("ab+/"), Err(DecodeError::InvalidBase64));
-        assert_eq!(k.verify(""), Err(DecodeError::TooShort));
+        assert_eq!(k.open("ab+/", "session"), Err(DecodeError::InvalidBase64));
+        assert_eq!(k.open("", "session"), Err(DecodeError::TooShort));
         let short = BASE64URL.encode([0u8; 63]);
-        assert_eq!(k.verify(&short), Err(DecodeError::TooShort));
+        assert_eq!(k.open(&short, "session"), Err(DecodeError::TooShort));
         let forged = BASE64URL.encode([0u8; 70]);
-        assert_eq!(k.verify(&forged), Err(DecodeError::BadSignature));
+        assert_eq!(k.open(&forged, "session"), Err(DecodeError::BadSignature));
     }
 }

@@ -1,4 +1,6 @@
-//! Pyramid's signed serialization: `hex(HMAC-SHA1(secret, json)) || base64(json)`.
+//! The default format, Pyramid's `signed_serialize` with JSON
+//! ([`Format::signed_serialize`](crate::Format::signed_serialize) has its
+//! bytes), and the free functions that make and read its values by hand.
 
 use base64::{
     Engine as _,
@@ -8,12 +10,13 @@ use hmac::{Hmac, Mac};
 use serde::{Serialize, de::DeserializeOwned};
 use sha1::Sha1;
 
-use crate::error::{DecodeError, SessionError};
+use super::{KeyRing, WireFormat};
+use crate::error::DecodeError;
 
-pub(crate) type HmacSha1 = Hmac<Sha1>;
+type HmacSha1 = Hmac<Sha1>;
 
 /// Length of the hex signature that opens every value.
-pub(crate) const SIGNATURE_HEX_LEN: usize = 40;
+const SIGNATURE_HEX_LEN: usize = 40;
 
 /// Standard alphabet; writes padding, reads it or its absence.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -23,27 +26,42 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// A MAC keyed once with a secret, so that signing does not rehash the key.
-pub(crate) fn keyed(secret: &[u8]) -> HmacSha1 {
-    // HMAC takes keys of any length; the error type only exists for
-    // fixed-size MACs.
-    match HmacSha1::new_from_slice(secret) {
-        Ok(mac) => mac,
-        #[allow(
-            clippy::unreachable,
-            reason = "HMAC keys of any length; the error exists for fixed-size MACs"
-        )]
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
+/// The default format, keyed.
+#[derive(Clone)]
+pub(crate) struct SignedSerialize(KeyRing<HmacSha1>);
+
+impl SignedSerialize {
+    pub(crate) fn new<'s>(primary: &[u8], fallbacks: impl IntoIterator<Item = &'s [u8]>) -> Self {
+        Self(KeyRing::new(b"", primary, fallbacks))
     }
 }
 
+impl WireFormat for SignedSerialize {
+    fn open(&self, value: &str, _cookie_name: &str) -> Result<(Vec<u8>, usize), DecodeError> {
+        verify(value, self.0.iter())
+    }
+
+    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut String) {
+        sign_into(self.0.primary(), payload, out);
+    }
+
+    fn value_len(&self, payload: &[u8]) -> usize {
+        signed_len(payload.len())
+    }
+}
+
+/// A MAC keyed once with `secret`.
+fn keyed(secret: &[u8]) -> HmacSha1 {
+    KeyRing::<HmacSha1>::new(b"", secret, []).primary
+}
+
 /// Length of a signed value whose payload is `payload_len` bytes.
-pub(crate) const fn signed_len(payload_len: usize) -> usize {
+const fn signed_len(payload_len: usize) -> usize {
     SIGNATURE_HEX_LEN + payload_len.div_ceil(3) * 4
 }
 
 /// Appends `hex(mac(payload)) || base64(payload)` to `out`.
-pub(crate) fn sign_into(mac: &HmacSha1, payload: &[u8], out: &mut String) {
+fn sign_into(mac: &HmacSha1, payload: &[u8], out: &mut String) {
     let mut mac = mac.clone();
     mac.update(payload);
     out.reserve(signed_len(payload.len()));
@@ -62,7 +80,7 @@ pub(crate) fn push_hex(bytes: &[u8], out: &mut String) {
 
 /// Verifies `value` against each MAC in order; returns the payload and the
 /// index of the MAC that verified it.
-pub(crate) fn verify<'k>(
+fn verify<'k>(
     value: &str,
     macs: impl IntoIterator<Item = &'k HmacSha1>,
 ) -> Result<(Vec<u8>, usize), DecodeError> {
@@ -103,16 +121,17 @@ fn hex_digit(c: u8) -> Result<u8, DecodeError> {
 }
 
 /// Serializes `data` as JSON and signs it with `secret`, as Pyramid's
-/// `signed_serialize` does (with JSON in place of pickle): 40 lowercase hex
-/// characters of HMAC-SHA1 over the JSON, then the JSON in standard,
-/// padded base64.
+/// `signed_serialize` does (with JSON in place of pickle): the bytes of
+/// [`Format::signed_serialize`](crate::Format::signed_serialize), for any
+/// JSON, not only a session's payload.
 ///
 /// The session layer signs its cookies this way; use this function to make
 /// or inspect values by hand, e.g. in tests.
 ///
 /// # Errors
 ///
-/// [`SessionError::Serialize`] when `data` cannot be represented as JSON.
+/// serde_json's error when `data` cannot be represented as JSON (a map
+/// with keys that are not strings, say).
 ///
 /// # Examples
 ///
@@ -128,8 +147,8 @@ fn hex_digit(c: u8) -> Result<u8, DecodeError> {
 pub fn signed_serialize<T: Serialize + ?Sized>(
     data: &T,
     secret: impl AsRef<[u8]>,
-) -> Result<String, SessionError> {
-    let payload = serde_json::to_vec(data).map_err(SessionError::Serialize)?;
+) -> Result<String, serde_json::Error> {
+    let payload = serde_json::to_vec(data)?;
     let mut out = String::new();
     sign_into(&keyed(secret.as_ref()), &payload, &mut out);
     Ok(out)

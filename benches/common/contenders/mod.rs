@@ -1,0 +1,94 @@
+//! Who handles the request: a file per contender. Each HTTP contender
+//! builds its router for a scenario and the `Cookie` header its requests
+//! carry, made through its own write path.
+
+mod axum_extra;
+mod bare;
+mod cookie_store;
+mod handle;
+mod ours;
+mod primitives;
+mod tower_sessions;
+
+use axum::Router;
+use http::HeaderValue;
+
+pub(super) use primitives::Primitives;
+
+use super::Scenario;
+
+/// Who handles the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Contender {
+    /// The floor: the same router and Cookie header, a no-op layer holding
+    /// an `Arc` in the session layer's place, and a handler that ignores
+    /// the cookie.
+    Bare,
+    /// The least any session layer must do (DESIGN.md §7): bare, but the
+    /// layer puts a fresh `Arc` handle into each request's extensions.
+    Handle,
+    /// `tower_cookie_session::SessionLayer`, default settings but the
+    /// timeout (see `ours::layer`).
+    Ours,
+    /// `tower-sessions` with its `MemoryStore`.
+    TowerSessions,
+    /// `tower-sessions-cookie-store`, signed cookies.
+    CookieStore,
+    /// `axum-extra`'s `SignedCookieJar` holding a JSON object.
+    AxumExtra,
+    /// HMAC-SHA1, base64 and `serde_json::Value` alone, no HTTP: the floor
+    /// for the codec work. No case for `untouched`, which needs none.
+    Primitives,
+}
+
+impl Contender {
+    pub(crate) const ALL: [Self; 7] = [
+        Self::Bare,
+        Self::Handle,
+        Self::Primitives,
+        Self::Ours,
+        Self::TowerSessions,
+        Self::CookieStore,
+        Self::AxumExtra,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Bare => "bare",
+            Self::Handle => "handle",
+            Self::Ours => "ours",
+            Self::TowerSessions => "tower-sessions",
+            Self::CookieStore => "cookie-store",
+            Self::AxumExtra => "axum-extra",
+            Self::Primitives => "primitives",
+        }
+    }
+
+    /// Whether the handler leaves the session alone whatever the
+    /// scenario: it answers "ok" and never sets a cookie.
+    pub(super) fn ignores_session(self) -> bool {
+        matches!(self, Self::Bare | Self::Handle)
+    }
+
+    /// The router and the `Cookie` header of an HTTP contender.
+    pub(super) fn http(self, scenario: Scenario) -> (Router, Option<HeaderValue>) {
+        match self {
+            Self::Bare => bare::http(scenario),
+            Self::Handle => handle::http(scenario),
+            Self::Ours => ours::http(scenario),
+            Self::TowerSessions => tower_sessions::http(scenario),
+            Self::CookieStore => cookie_store::http(scenario),
+            Self::AxumExtra => axum_extra::http(scenario),
+            Self::Primitives => unreachable!("not over HTTP"),
+        }
+    }
+}
+
+/// The key the peers sign their cookies with.
+const COOKIE_KEY: [u8; 64] = [42; 64];
+
+/// The handler of `untouched`, and of bare and handle whatever the
+/// scenario.
+async fn ignore() -> String {
+    "ok".to_owned()
+}

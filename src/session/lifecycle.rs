@@ -1,0 +1,361 @@
+//! The session's life in one request, in the order it happens: the
+//! `Cookie` header values kept undecoded ([`RequestCookies`]); on first
+//! use, the cookie found, opened and checked against the clock
+//! ([`Loaded::load`]); the handler's changes, each checked against the
+//! size limit ([`Loaded::set`]); and at the response, what to write
+//! ([`Loaded::decide`]), which the response future carries out. The
+//! timeout, reissue time and `Max-Age` are the layer's unless the session
+//! chose its own [`Expiry`].
+
+use std::{
+    borrow::Cow,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use http::{HeaderMap, HeaderValue, header::COOKIE};
+
+use super::{expiry::Expiry, same_json::same_json};
+use crate::{
+    codec::{
+        MAX_COOKIE_VALUE_LEN, WireFormat,
+        payload::{self, Payload},
+        state::State,
+    },
+    config::Config,
+    error::{DecodeError, SessionError},
+};
+
+/// The request's `Cookie` header values, kept undecoded.
+pub(super) enum RequestCookies {
+    None,
+    One(HeaderValue),
+    Many(Vec<HeaderValue>),
+}
+
+impl RequestCookies {
+    pub(super) fn new(headers: &HeaderMap) -> Self {
+        let mut values = headers.get_all(COOKIE).iter();
+        match (values.next(), values.next()) {
+            (None, _) => Self::None,
+            (Some(one), None) => Self::One(one.clone()),
+            (Some(first), Some(second)) => {
+                Self::Many([first, second].into_iter().chain(values).cloned().collect())
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &HeaderValue> {
+        let (one, many): (Option<&HeaderValue>, &[HeaderValue]) = match self {
+            Self::None => (None, &[]),
+            Self::One(v) => (Some(v), &[]),
+            Self::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
+/// The session as this request sees it: what the cookie held, and what
+/// has happened to it since.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    /// When this request first used the session, Unix seconds.
+    pub(super) now: f64,
+    pub(super) accessed: f64,
+    pub(super) created: f64,
+    pub(super) state: State,
+    pub(super) new: bool,
+    pub(super) changed: bool,
+    pub(super) invalidated: bool,
+    /// Opened with a fallback secret: write it again with the primary one.
+    resign: bool,
+    /// The request carried a cookie of our name, valid or not.
+    had_cookie: bool,
+    /// The payload as the last successful `set` encoded it, and the state's
+    /// generation then: the response reuses it if nothing changed since.
+    encoded: Option<(u64, Vec<u8>)>,
+}
+
+/// What the response should do with the cookie.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CookieAction {
+    /// Nothing to write.
+    Keep,
+    /// Write this value, with this `Max-Age` (`None`: a browser-session
+    /// cookie).
+    Write {
+        value: String,
+        max_age: Option<Duration>,
+    },
+    /// Expire the cookie.
+    Remove,
+}
+
+impl Loaded {
+    /// Finds the first cookie of our name that verifies and parses.
+    pub(super) fn load(config: &Config, cookies: &RequestCookies) -> Self {
+        let now = unix_now();
+        let mut had_cookie = false;
+        let mut refused = Refused::default();
+        for header in cookies.iter() {
+            // Bytes that are not UTF-8 can only damage other cookies'
+            // values (ours are ASCII), so decode lossily and carry on. The
+            // lossy decoder goes byte by byte; checking first takes the
+            // word-at-a-time path for the usual all-ASCII header.
+            let header = match std::str::from_utf8(header.as_bytes()) {
+                Ok(header) => Cow::Borrowed(header),
+                Err(_) => String::from_utf8_lossy(header.as_bytes()),
+            };
+            for value in cookie_values(&header, &config.cookie_name) {
+                had_cookie = true;
+                let decoded = config
+                    .codec
+                    .open(value, &config.cookie_name)
+                    .and_then(|(bytes, index)| Ok((payload::decode(bytes)?, index)));
+                let (payload, index) = match decoded {
+                    Ok(decoded) => decoded,
+                    Err(why) => {
+                        refused.add(why);
+                        continue;
+                    }
+                };
+                refused.report(config);
+                // The first verified cookie is the session, expired or not,
+                // whichever `Cookie` header line the others are on.
+                return match expired(config, now, &payload) {
+                    Some(_why) => {
+                        #[cfg(feature = "tracing")]
+                        tracing::debug!(cookie = %config.cookie_name, why = _why, "session cookie expired; starting fresh");
+                        Self::fresh(now, had_cookie)
+                    }
+                    // Within the allowed skew, a time ahead of ours is taken
+                    // as now, so that no future time is written back.
+                    None => Self {
+                        now,
+                        accessed: payload.accessed.min(now),
+                        created: payload.created.min(now),
+                        state: payload.state,
+                        new: false,
+                        changed: false,
+                        invalidated: false,
+                        resign: index > 0,
+                        had_cookie,
+                        encoded: None,
+                    },
+                };
+            }
+        }
+        refused.report(config);
+        Self::fresh(now, had_cookie)
+    }
+
+    pub(super) fn fresh(now: f64, had_cookie: bool) -> Self {
+        Self {
+            now,
+            accessed: now,
+            created: now,
+            state: State::new(),
+            new: true,
+            changed: false,
+            invalidated: false,
+            resign: false,
+            had_cookie,
+            encoded: None,
+        }
+    }
+
+    /// Drops everything and starts a brand-new session.
+    pub(super) fn invalidate(&mut self) {
+        *self = Self {
+            invalidated: true,
+            ..Self::fresh(self.now, self.had_cookie)
+        };
+    }
+
+    /// Stores `raw` under `key` unless the cookie would grow too large.
+    pub(super) fn set(
+        &mut self,
+        codec: &impl WireFormat,
+        key: String,
+        raw: String,
+    ) -> Result<(), SessionError> {
+        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
+            return Ok(());
+        }
+        let previous = self.state.insert(key, raw);
+        let json = self.encode();
+        let size = codec.value_len(&json);
+        if size > MAX_COOKIE_VALUE_LEN {
+            self.state.restore(previous);
+            return Err(SessionError::TooLarge {
+                size,
+                limit: MAX_COOKIE_VALUE_LEN,
+            });
+        }
+        self.encoded = Some((self.state.generation(), json));
+        self.changed = true;
+        Ok(())
+    }
+
+    /// What the response should do with the cookie: remove it after
+    /// `invalidate` (if one was sent); write it when changed, new and
+    /// holding something, opened with a fallback secret or due for
+    /// reissue, and only if it fits.
+    pub(super) fn decide(&self, config: &Config) -> CookieAction {
+        if self.invalidated && self.state.is_empty() {
+            return if self.had_cookie {
+                CookieAction::Remove
+            } else {
+                CookieAction::Keep
+            };
+        }
+        let expiry = Expiry::of(&self.state);
+        let reissue_due = expiry
+            .reissue_time(config)
+            .is_some_and(|r| self.now - self.accessed >= r.as_secs_f64());
+        // A new session is written once it holds something: reading one
+        // sets no cookie (none before there is something to keep, and
+        // anonymous pages stay cacheable); `changed()` still forces it.
+        let new_and_kept = self.new && !self.state.is_empty();
+        if !(self.changed || new_and_kept || self.resign || reissue_due) {
+            return CookieAction::Keep;
+        }
+        let json = match &self.encoded {
+            Some((generation, json)) if *generation == self.state.generation() => {
+                Cow::Borrowed(json.as_slice())
+            }
+            _ => Cow::Owned(self.encode()),
+        };
+        let size = config.codec.value_len(&json);
+        if size > MAX_COOKIE_VALUE_LEN {
+            #[cfg(feature = "tracing")]
+            tracing::error!(
+                cookie = %config.cookie_name,
+                size,
+                limit = MAX_COOKIE_VALUE_LEN,
+                "session no longer fits its cookie; the previous cookie is kept"
+            );
+            return CookieAction::Keep;
+        }
+        // Room for the `Set-Cookie` header around the value too (its name,
+        // `=`, and the attributes once formatted), so that the response
+        // writes the header in this buffer, without copying the value.
+        let room = config.cookie_name.len()
+            + 1
+            + config.set_cookie_attributes.get().map_or(0, String::len);
+        let mut value = String::with_capacity(size + room);
+        config
+            .codec
+            .seal_into(&json, &config.cookie_name, &mut value);
+        CookieAction::Write {
+            value,
+            max_age: expiry.max_age(config),
+        }
+    }
+
+    /// The payload as it would be written now.
+    fn encode(&self) -> Vec<u8> {
+        // Both times are finite and within 0..=year 9999 (see
+        // payload::decode), so the casts cannot saturate.
+        let (accessed, created) = (self.now as u64, self.created as u64);
+        let mut json = Vec::new();
+        payload::encode_into(accessed, created, &self.state, &mut json);
+        json
+    }
+}
+
+/// How far ahead of this server's clock a cookie's `accessed` and
+/// `created` times may be: enough for the skew between the clocks of
+/// servers that share the secret. A cookie further ahead (minted while a
+/// clock ran fast, or by a peer whose clock is wrong) would never time
+/// out, so it is treated as absent; within the allowance, a time ahead is
+/// taken as now.
+///
+/// ```
+/// # use std::time::Duration;
+/// assert_eq!(tower_cookie_session::MAX_CLOCK_SKEW, Duration::from_secs(60));
+/// ```
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// Why a verified cookie's session is over, if it is: too far in the
+/// future, idle longer than its timeout (the layer's, or its own
+/// [`Expiry`]'s), or older than `max_lifetime`.
+fn expired(config: &Config, now: f64, payload: &Payload) -> Option<&'static str> {
+    let (accessed, created) = (payload.accessed, payload.created);
+    let timeout = Expiry::of(&payload.state).timeout(config);
+    let skew = MAX_CLOCK_SKEW.as_secs_f64();
+    if accessed - now > skew || created - now > skew {
+        Some("timestamps in the future")
+    } else if timeout.is_some_and(|t| now - accessed > t.as_secs_f64()) {
+        Some("timed out")
+    } else if config
+        .max_lifetime
+        .is_some_and(|t| now - created > t.as_secs_f64())
+    {
+        Some("outlived max_lifetime")
+    } else {
+        None
+    }
+}
+
+/// The values of the cookies named `name` in one `Cookie` header, in
+/// order. A cookie is ours only when its name is `name` byte for byte:
+/// only spaces and tabs around a pair are trimmed (RFC 6265bis), so that
+/// a name behind other whitespace (U+2000, U+00A0: another cookie to a
+/// browser, free of the `__Host-` prefix's rules) is not taken for ours.
+/// RFC 6265 allows a value in double quotes; WebOb strips them.
+fn cookie_values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    const SP_HTAB: [char; 2] = [' ', '\t'];
+    header.split(';').filter_map(move |pair| {
+        let (n, v) = pair.split_once('=')?;
+        if n.trim_matches(SP_HTAB) != name {
+            return None;
+        }
+        let v = v.trim_matches(SP_HTAB);
+        Some(
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v),
+        )
+    })
+}
+
+/// The cookies of our name that a request's session refused: reported as
+/// one event, however many there were.
+#[derive(Default)]
+struct Refused {
+    count: usize,
+    first: Option<DecodeError>,
+}
+
+impl Refused {
+    fn add(&mut self, why: DecodeError) {
+        self.count += 1;
+        self.first.get_or_insert(why);
+    }
+
+    /// One `debug!` event for all of them (with the `tracing` feature).
+    fn report(&mut self, _config: &Config) {
+        if let Some(_first) = self.first.take() {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                cookie = %_config.cookie_name,
+                refused = self.count,
+                first = %_first,
+                "session cookies refused"
+            );
+            self.count = 0;
+        }
+    }
+}
+
+/// Whole seconds, as they are written: what a handler sees of a new
+/// session's times is what the next request will read back.
+pub(super) fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs() as f64)
+}
+
+pub(super) fn system_time(secs: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::try_from_secs_f64(secs).unwrap_or_default()
+}

@@ -1,0 +1,515 @@
+//! [`Session`]: the handle a handler uses, and its dict API. Flash
+//! queues, CSRF tokens and the per-session lifetime are in [`flash`],
+//! [`csrf`] and [`expiry`]; the session's
+//! life in a request (loading the cookie, the timeout rules, what to
+//! write) is [`lifecycle`].
+//!
+//! The session knows nothing of tower: it is given the request's `Cookie`
+//! header values and decodes them on first use, and it tells the response
+//! future what to write back.
+
+use std::{
+    fmt,
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
+    time::SystemTime,
+};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{config::Config, error::SessionError};
+
+mod csrf;
+mod expiry;
+mod flash;
+mod lifecycle;
+mod same_json;
+
+pub use expiry::Expiry;
+pub(crate) use lifecycle::CookieAction;
+pub use lifecycle::MAX_CLOCK_SKEW;
+use lifecycle::{Loaded, RequestCookies, system_time};
+
+/// A session: a small JSON dictionary kept in a signed cookie.
+///
+/// The [`SessionLayer`](crate::SessionLayer) puts one into each request's
+/// extensions; with the `axum` feature it is also an extractor. Cloning is
+/// cheap and every clone is the same session. All methods are synchronous.
+///
+/// Nothing is decoded until the first method call, so handlers that never
+/// touch the session cost nothing. Values are stored as JSON; a method
+/// counts as a change only when the state really changes, and only then
+/// (or when the session is new and holds something, was verified by a fallback secret, or is
+/// due for reissue) is the cookie written.
+///
+/// ```
+/// use tower_cookie_session::Session;
+///
+/// let session = Session::detached();
+/// session.insert("user", "ada")?;
+/// let user: Option<String> = session.get("user")?;
+/// assert_eq!(user.as_deref(), Some("ada"));
+/// # Ok::<(), tower_cookie_session::SessionError>(())
+/// ```
+///
+/// `get` returns a copy: to change a stored value, read it, change it and
+/// `insert` it again. [`changed`](Self::changed) only forces the cookie to
+/// be rewritten.
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+/// What every clone of one request's session shares.
+struct Shared {
+    config: Arc<Config>,
+    cookies: RequestCookies,
+    /// `None` until first use. Boxed, so that a request that never uses
+    /// the session does not move the space for it around.
+    loaded: Mutex<Option<Box<Loaded>>>,
+}
+
+impl Session {
+    pub(crate) fn new(config: Arc<Config>, headers: &http::HeaderMap) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                config,
+                cookies: RequestCookies::new(headers),
+                loaded: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// A new, empty session that belongs to no request, for testing
+    /// handlers and for examples. It follows the same rules, with the size
+    /// limit of the default format ([`Format::signed_serialize`]), but
+    /// nothing ever writes it to a cookie.
+    ///
+    /// [`Format::signed_serialize`]: crate::Format::signed_serialize
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::detached();
+    /// assert!(session.is_new());
+    /// assert!(session.is_empty());
+    /// ```
+    #[must_use]
+    pub fn detached() -> Self {
+        static CONFIG: OnceLock<Arc<Config>> = OnceLock::new();
+        let config = CONFIG.get_or_init(|| Arc::new(Config::new(&[0; crate::MIN_SECRET_LEN])));
+        Self::new(Arc::clone(config), &http::HeaderMap::new())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Box<Loaded>>> {
+        // Only this module's code runs under the lock, and it does not
+        // panic; a poisoned lock still holds consistent data.
+        self.shared
+            .loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the session, loading it on first use.
+    fn with<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
+        let mut guard = self.lock();
+        let loaded = guard.get_or_insert_with(|| {
+            Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
+        });
+        f(loaded)
+    }
+
+    /// Stores the JSON text `raw` under `key`, within the size limit.
+    fn set(&self, key: String, raw: String) -> Result<(), SessionError> {
+        let codec = &self.shared.config.codec;
+        self.with(|loaded| loaded.set(codec, key, raw))
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// What the response should do with the cookie; `None` if no handler
+    /// used the session. With `may_write` false (a server error without
+    /// `cookie_on_exception`) the answer is at most `Keep`.
+    pub(crate) fn cookie_action(&self, may_write: bool) -> Option<CookieAction> {
+        let guard = self.lock();
+        let loaded = guard.as_ref()?;
+        Some(if may_write {
+            loaded.decide(&self.shared.config)
+        } else {
+            CookieAction::Keep
+        })
+    }
+
+    /// The value stored under `key`, deserialized as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("count", 3)?;
+    /// assert_eq!(session.get::<u32>("count")?, Some(3));
+    /// assert_eq!(session.get::<u32>("missing")?, None);
+    /// assert!(session.get::<String>("count").is_err());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.with(|loaded| loaded.state.get(key).map(|raw| from_raw(raw)).transpose())
+    }
+
+    /// Stores `value` under `key`, replacing any earlier value.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Serialize`] if `value` cannot be JSON;
+    /// [`SessionError::TooLarge`] if the cookie would exceed
+    /// [`MAX_COOKIE_VALUE_LEN`](crate::MAX_COOKIE_VALUE_LEN). On error the session is left as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("cart", vec!["apple", "pear"])?;
+    /// assert_eq!(session.get::<Vec<String>>("cart")?.unwrap().len(), 2);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
+        let raw = to_raw(&value)?;
+        self.set(key.into(), raw)
+    }
+
+    /// Removes `key` and returns its value, deserialized as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the stored JSON does not fit `T`;
+    /// the value then stays in the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("next", "/account")?;
+    /// assert_eq!(session.remove::<String>("next")?.as_deref(), Some("/account"));
+    /// assert_eq!(session.remove::<String>("next")?, None);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.with(|loaded| {
+            let Some(raw) = loaded.state.get(key) else {
+                return Ok(None);
+            };
+            let value = from_raw(raw)?;
+            loaded.state.remove(key);
+            loaded.changed = true;
+            Ok(Some(value))
+        })
+    }
+
+    /// The value stored under `key` as a [`serde_json::Value`], whatever
+    /// its JSON holds; the same as `get::<serde_json::Value>(key)`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Deserialize`] if the JSON cannot be read as a
+    /// `Value`: a number beyond `f64`, or nesting deeper than 128.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("prefs", serde_json::json!({"theme": "dark"}))?;
+    /// assert_eq!(session.get_value("prefs")?.unwrap()["theme"], "dark");
+    /// assert_eq!(session.get_value("missing")?, None);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn get_value(&self, key: &str) -> Result<Option<serde_json::Value>, SessionError> {
+        self.get(key)
+    }
+
+    /// Whether `key` is in the session.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// assert!(session.contains_key("a"));
+    /// assert!(!session.contains_key("b"));
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.with(|loaded| loaded.state.contains_key(key))
+    }
+
+    /// The keys in the session, in sorted order (flash queues and the CSRF
+    /// token included).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("b", 1)?;
+    /// session.insert("a", 2)?;
+    /// assert_eq!(session.keys(), ["a", "b"]);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.with(|loaded| loaded.state.keys().map(str::to_owned).collect())
+    }
+
+    /// How many keys the session holds.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// assert_eq!(session.len(), 1);
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.with(|loaded| loaded.state.len())
+    }
+
+    /// Whether the session holds no keys.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// assert!(Session::detached().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.with(|loaded| loaded.state.is_empty())
+    }
+
+    /// Removes every key. The session keeps its identity (`created`); use
+    /// [`invalidate`](Self::invalidate) to end it.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("a", 1)?;
+    /// session.clear();
+    /// assert!(session.is_empty());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn clear(&self) {
+        self.with(|loaded| {
+            if !loaded.state.is_empty() {
+                loaded.state.clear();
+                loaded.changed = true;
+            }
+        });
+    }
+
+    /// Whether the session was created by this request: there was no
+    /// valid, unexpired cookie, or it was invalidated.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// assert!(Session::detached().is_new());
+    /// ```
+    #[must_use]
+    pub fn is_new(&self) -> bool {
+        self.with(|loaded| loaded.new)
+    }
+
+    /// When the session was created.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// # use std::time::{Duration, SystemTime};
+    /// let session = Session::detached();
+    /// assert!(SystemTime::now().duration_since(session.created()).unwrap() < Duration::from_secs(5));
+    /// ```
+    #[must_use]
+    pub fn created(&self) -> SystemTime {
+        self.with(|loaded| system_time(loaded.created))
+    }
+
+    /// When the session was last written before this request (now, for a
+    /// new session).
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// assert!(session.accessed() >= session.created());
+    /// ```
+    #[must_use]
+    pub fn accessed(&self) -> SystemTime {
+        self.with(|loaded| system_time(loaded.accessed))
+    }
+
+    /// Marks the session as changed, so the cookie is written on this
+    /// response even if no value changed (e.g. to slide the timeout forward
+    /// now). It does not save edits to a value you read: insert the value
+    /// again.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.changed();
+    /// ```
+    pub fn changed(&self) {
+        self.with(|loaded| loaded.changed = true);
+    }
+
+    /// Ends the session: every key is dropped and, unless something is
+    /// inserted afterwards, the response removes the session cookie
+    /// (`Max-Age=0`, same attributes; sent only if the request carried
+    /// one). Anything inserted afterwards in the same request starts a
+    /// brand-new session with a fresh `created` time. Call it at login and
+    /// logout, so that a session planted in the browser before login does
+    /// not carry over.
+    ///
+    /// ```
+    /// # use tower_cookie_session::Session;
+    /// let session = Session::detached();
+    /// session.insert("user", "ada")?;
+    /// session.invalidate();
+    /// assert!(session.is_new());
+    /// assert!(session.is_empty());
+    /// # Ok::<(), tower_cookie_session::SessionError>(())
+    /// ```
+    pub fn invalidate(&self) {
+        self.with(Loaded::invalidate);
+    }
+}
+
+impl fmt::Debug for Session {
+    /// Shows the state of the session's life, never its values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = self.lock();
+        let mut d = f.debug_struct("Session");
+        match guard.as_ref() {
+            None => d.field("loaded", &false),
+            Some(loaded) => d
+                .field("loaded", &true)
+                .field("new", &loaded.new)
+                .field("changed", &loaded.changed)
+                .field("keys", &loaded.state.len()),
+        };
+        d.finish_non_exhaustive()
+    }
+}
+
+/// `value` as JSON text.
+fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<String, SessionError> {
+    serde_json::to_string(value).map_err(SessionError::Serialize)
+}
+
+fn from_raw<T: DeserializeOwned>(raw: &str) -> Result<T, SessionError> {
+    serde_json::from_str(raw).map_err(SessionError::Deserialize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MAX_COOKIE_VALUE_LEN;
+
+    #[test]
+    fn equal_insert_is_not_a_change() {
+        let s = Session::detached();
+        s.insert("a", 1).unwrap();
+        s.with(|d| d.changed = false);
+        s.insert("a", 1).unwrap();
+        assert!(!s.with(|d| d.changed));
+        s.insert("a", 2).unwrap();
+        assert!(s.with(|d| d.changed));
+    }
+
+    #[test]
+    fn no_op_mutations_are_not_changes() {
+        let s = Session::detached();
+        s.clear();
+        assert_eq!(s.remove::<u8>("x").unwrap(), None);
+        assert!(s.pop_flash::<String>("").unwrap().is_empty());
+        assert!(!s.check_csrf_token("x"));
+        assert!(!s.with(|d| d.changed));
+        assert!(s.is_empty(), "check_csrf_token stores nothing");
+    }
+
+    #[test]
+    fn too_large_leaves_the_session_as_it_was() {
+        let s = Session::detached();
+        s.insert("a", "small").unwrap();
+        let err = s.insert("a", "x".repeat(3100)).unwrap_err();
+        assert!(matches!(err, SessionError::TooLarge { size, limit: 4064 } if size > 4064));
+        assert_eq!(s.get::<String>("a").unwrap().as_deref(), Some("small"));
+        let err = s.flash("y".repeat(3100)).unwrap_err();
+        assert!(matches!(err, SessionError::TooLarge { .. }));
+        assert!(!s.contains_key("_f_"));
+    }
+
+    #[test]
+    fn the_size_limit_is_exact() {
+        let s = Session::detached();
+        // Find the longest string that fits, then check one more byte fails.
+        let (mut lo, mut hi) = (0usize, 4064usize);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if s.insert("k", "x".repeat(mid)).is_ok() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        s.insert("k", "x".repeat(lo)).unwrap();
+        let Some(CookieAction::Write { value: v, .. }) = s.cookie_action(true) else {
+            panic!("new session writes")
+        };
+        assert!(
+            v.len() <= MAX_COOKIE_VALUE_LEN && v.len() > MAX_COOKIE_VALUE_LEN - 4,
+            "{}",
+            v.len()
+        );
+        assert!(s.insert("k", "x".repeat(lo + 1)).is_err());
+    }
+
+    #[test]
+    fn failed_typed_remove_keeps_the_value() {
+        let s = Session::detached();
+        s.insert("n", "not a number").unwrap();
+        assert!(s.remove::<u32>("n").is_err());
+        assert!(s.contains_key("n"));
+        s.flash("text").unwrap();
+        assert!(s.pop_flash::<u32>("").is_err());
+        assert_eq!(s.peek_flash::<String>("").unwrap(), ["text"]);
+    }
+
+    #[test]
+    fn the_response_writes_the_state_as_it_is_not_as_the_last_insert_left_it() {
+        let s = Session::detached();
+        s.insert("a", 1).unwrap();
+        s.insert("b", 2).unwrap();
+        assert_eq!(s.remove::<u8>("a").unwrap(), Some(1));
+        let token = s.get_csrf_token();
+        let Some(CookieAction::Write { value, .. }) = s.cookie_action(true) else {
+            panic!("changed, so written")
+        };
+        let (_, _, state): (u64, u64, serde_json::Value) =
+            crate::signed_deserialize(&value, [0; crate::MIN_SECRET_LEN]).unwrap();
+        assert_eq!(state, serde_json::json!({"_csrft_": token, "b": 2}));
+    }
+
+    #[test]
+    fn debug_shows_no_values() {
+        let s = Session::detached();
+        s.insert("password", "hunter2").unwrap();
+        let d = format!("{s:?}");
+        assert!(!d.contains("hunter2") && !d.contains("password"), "{d}");
+    }
+}
