@@ -5,19 +5,25 @@
 //! Input: byte 0 picks the wire format (`FORMATS`), byte 1 the mode and
 //! settings, the rest is the data.
 //!
-//! - mode 0: the data is the `Cookie` header, one line per `\n`;
-//! - mode 1, 2, 3: the data is a payload, signed with the layer's secret,
-//!   its fallback secret or an unknown secret, sent as `session=<value>`.
+//! - mode (bits 0-1) 0: the data is the `Cookie` header, one line per `\n`;
+//! - mode 1, 2, 3: the data is a payload, signed (or sealed) with the
+//!   layer's secret, its fallback secret or an unknown secret, sent as
+//!   `session=<value>`; bits 5-6 say for which cookie it was made: ours
+//!   (0) or one of `OTHER_NAMES`.
 //!
-//! Invariants: no panic; a value signed with an unknown secret is never
-//! accepted; a signed payload is accepted exactly when it is
+//! Bit 2 turns the default timeout on, bit 3 marks the session changed.
+//!
+//! Invariants: no panic; a value signed with an unknown secret, or made
+//! for another cookie in a format that binds the name, is never accepted;
+//! a validly signed payload is accepted exactly when it is
 //! `[number, number, {object}]` with timestamps in range, none more than
 //! `MAX_CLOCK_SKEW` ahead and, with the timeout, `accessed` within it; the
 //! handler then sees exactly its values, and no time ahead of the clock.
 //! The layer writes a cookie exactly when the session was marked changed,
 //! verified by the fallback secret or due for reissue, and fits the size
 //! limit: a new session that is only read writes none. What it writes
-//! decodes to what the handler saw.
+//! decodes with the primary secret (never the fallback one), for our
+//! cookie only where the format binds the name, to what the handler saw.
 
 #![no_main]
 
@@ -28,8 +34,8 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Number, value::RawValue};
 use tower_cookie_session_fuzz::{
     COOKIE_NAME, DEFAULT_REISSUE_SECS, DEFAULT_TIMEOUT_SECS, FuzzFormat, MAX_CLOCK_SKEW,
-    OLD_SECRET, OTHER_SECRET, SECRET, Session, Written, check_response, fits, format, header_lines,
-    known_at, layer, request, snapshot, unix_f64, unix_now, written_created,
+    OLD_SECRET, OTHER_NAMES, OTHER_SECRET, SECRET, Session, Written, check_response, fits, format,
+    header_lines, known_at, layer, request, snapshot, unix_f64, unix_now, written_created,
 };
 
 /// The largest timestamp the crate accepts (the end of year 9999).
@@ -157,16 +163,23 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let mode = flags & 0b11;
     let timeout = flags & 0b100 != 0;
     let rewrite = flags & 0b1000 != 0;
+    // The cookie the value was made for: ours, or another.
+    let made_for = match (flags >> 5) & 0b11 {
+        0 => COOKIE_NAME,
+        other => OTHER_NAMES[usize::from(other - 1)],
+    };
     let layer = layer(format, timeout, true);
 
     let lines = match mode {
         0 => header_lines(data),
         _ => {
             let secret = [SECRET, OLD_SECRET, OTHER_SECRET][usize::from(mode - 1)];
-            let value = (format.sign)(secret, data);
+            let value = (format.sign)(secret, made_for, data);
             header_lines(format!("{COOKIE_NAME}={value}").as_bytes())
         }
     };
+    // A value made for another cookie, in a format that binds the name.
+    let foreign = mode != 0 && made_for != COOKIE_NAME && format.binds_name;
 
     let mut seen = None;
     let before = unix_now();
@@ -181,6 +194,10 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         3 => assert!(
             seen.new && seen.state.is_empty(),
             "a value signed with an unknown secret was accepted"
+        ),
+        1 | 2 if foreign => assert!(
+            seen.new && seen.state.is_empty(),
+            "a value made for the cookie {made_for:?} was accepted as {COOKIE_NAME:?}"
         ),
         1 | 2 => match expected(data, timeout, now) {
             Expected::Session {
@@ -254,8 +271,21 @@ fuzz_target!(|data: &[u8]| -> Corpus {
                 "written though the session does not fit the size limit"
             );
             if let Some(decode) = format.decode {
-                let (accessed, created, state) =
-                    decode(&value, SECRET).expect("the written cookie decodes with the secret");
+                let (accessed, created, state) = decode(&value, SECRET, COOKIE_NAME)
+                    .expect("the written cookie decodes with the secret");
+                // Written again with the primary secret, whichever opened it.
+                assert!(
+                    decode(&value, OLD_SECRET, COOKIE_NAME).is_none(),
+                    "the written cookie opens with the fallback secret"
+                );
+                if format.binds_name {
+                    for other in OTHER_NAMES {
+                        assert!(
+                            decode(&value, SECRET, other).is_none(),
+                            "the written cookie opens as the cookie {other:?}"
+                        );
+                    }
+                }
                 let state: BTreeMap<String, String> = state
                     .into_iter()
                     .map(|(k, v)| (k, v.get().to_owned()))

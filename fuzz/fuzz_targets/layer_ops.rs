@@ -19,8 +19,9 @@
 //! re-signed or due for reissue, and fitting the limit; a removal after
 //! `invalidate` when the browser sent one; nothing for a new session that
 //! stays empty and unchanged, nor on a 5xx without `cookie_on_exception`);
-//! every written cookie fits the limit, decodes with the crate's public
-//! API, and the next request sees exactly the state the handler left:
+//! every written cookie fits the limit, decodes (with the crate's public
+//! API, or by the format's definition) with the primary secret only, and
+//! the next request sees exactly the state the handler left:
 //! nothing lost, nothing added.
 
 #![no_main]
@@ -33,9 +34,9 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Map, Value};
 use tower_cookie_session::SessionError;
 use tower_cookie_session_fuzz::{
-    DEFAULT_REISSUE_SECS, FuzzFormat, Jar, SECRET, Session, Written, carries_session_cookie,
-    check_response, fits, format, header_lines, known_at, layer, request, same_json, snapshot,
-    unix_f64, unix_now, written_created,
+    COOKIE_NAME, DEFAULT_REISSUE_SECS, FuzzFormat, Jar, OLD_SECRET, SECRET, Session, Written,
+    carries_session_cookie, check_response, fits, format, header_lines, known_at, layer, request,
+    same_json, snapshot, unix_f64, unix_now, written_created,
 };
 
 const MAX_REQUESTS: usize = 4;
@@ -470,7 +471,11 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         };
         if let (Written::Value(value), Some(decode)) = (&written, format.decode) {
             let (written_accessed, written_created_at, state) =
-                decode(value, SECRET).expect("the written cookie decodes");
+                decode(value, SECRET, COOKIE_NAME).expect("the written cookie decodes");
+            assert!(
+                decode(value, OLD_SECRET, COOKIE_NAME).is_none(),
+                "the written cookie opens with the fallback secret"
+            );
             let state: BTreeMap<String, String> = state
                 .into_iter()
                 .map(|(k, v)| (k, v.get().to_owned()))

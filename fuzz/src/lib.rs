@@ -16,12 +16,18 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use base64::{Engine as _, engine::general_purpose::STANDARD};
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
+use chacha20poly1305::{AeadInPlace, Tag, XChaCha20Poly1305, XNonce};
 use cookie::Cookie;
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use serde_json::value::RawValue;
 use sha1::Sha1;
+use sha2::{Digest, Sha256};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -35,19 +41,26 @@ pub const OLD_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, previous";
 pub const OTHER_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, unknown";
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "session";
+/// Names of other cookies, for values made for another cookie than ours
+/// (a format that [binds the name](FuzzFormat::binds_name) refuses them).
+pub const OTHER_NAMES: [&str; 3] = ["Session", "session2", ""];
 
 /// A wire format, as the targets see it.
 pub struct FuzzFormat {
     pub name: &'static str,
     /// Puts the format on a layer.
     pub configure: fn(SessionLayer) -> SessionLayer,
-    /// Signs raw payload bytes as a cookie value of this format, so that a
-    /// target can reach the payload parser behind a valid signature.
-    pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
-    /// Decodes a cookie value into `(accessed, created, state as raw
-    /// JSON)`: with the crate's public API where it has one, else from the
-    /// format's definition.
+    /// Signs (or seals) raw payload bytes as the value of the cookie
+    /// `cookie_name` in this format, so that a target can reach the payload
+    /// parser behind a valid signature.
+    pub sign: fn(secret: &[u8], cookie_name: &str, payload: &[u8]) -> String,
+    /// Decodes the value of the cookie `cookie_name` into `(accessed,
+    /// created, state as raw JSON)`: with the crate's public API where it
+    /// has one, else from the format's definition.
     pub decode: Option<Decode>,
+    /// Whether a value is bound to its cookie's name: one made for another
+    /// cookie never opens as ours.
+    pub binds_name: bool,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
     /// Whether the size limit also counts the value for the payload Python's
@@ -61,8 +74,9 @@ pub struct FuzzFormat {
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
 pub type SessionJson = (f64, f64, BTreeMap<String, Box<RawValue>>);
 
-/// Decodes a cookie value signed with a secret, or refuses it.
-pub type Decode = fn(value: &str, secret: &[u8]) -> Option<SessionJson>;
+/// Decodes the value of the cookie `cookie_name` signed (or sealed) with
+/// a secret, or refuses it.
+pub type Decode = fn(value: &str, secret: &[u8], cookie_name: &str) -> Option<SessionJson>;
 
 /// The formats under test; a format-selector byte picks one (modulo the
 /// length), so seeds stay valid when formats are added.
@@ -70,18 +84,33 @@ pub const FORMATS: &[FuzzFormat] = &[
     FuzzFormat {
         name: "default",
         configure: |layer| layer,
-        sign: sign_default,
-        decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
+        sign: |secret, _, payload| sign_default(secret, payload),
+        decode: Some(|value, secret, _| {
+            tower_cookie_session::signed_deserialize(value, secret).ok()
+        }),
+        binds_name: false,
         value_len: |n| 40 + n.div_ceil(3) * 4,
         counts_python: false,
     },
     FuzzFormat {
         name: "pyramid2",
         configure: |layer| layer.format(tower_cookie_session::Format::pyramid2()),
-        sign: sign_pyramid2,
-        decode: Some(decode_pyramid2),
+        sign: |secret, _, payload| sign_pyramid2(secret, payload),
+        decode: Some(|value, secret, _| decode_pyramid2(value, secret)),
+        binds_name: false,
         value_len: |n| (4 * (64 + n)).div_ceil(3),
         counts_python: true,
+    },
+    FuzzFormat {
+        name: "sealed",
+        configure: |layer| layer.format(tower_cookie_session::Format::sealed()),
+        sign: seal,
+        decode: Some(open_sealed),
+        binds_name: true,
+        // The version byte, the 24-byte nonce and the 16-byte tag, in
+        // unpadded base64.
+        value_len: |n| ((n + 41) * 4).div_ceil(3),
+        counts_python: false,
     },
 ];
 
@@ -114,6 +143,69 @@ pub fn decode_pyramid2(value: &str, secret: &[u8]) -> Option<SessionJson> {
     mac.update(payload);
     mac.verify_slice(tag).ok()?;
     serde_json::from_slice(payload).ok()
+}
+
+/// The sealed format's cipher for `secret`, from the format's definition
+/// (on `Format`): the key is HKDF-SHA256 of the secret, without salt, with
+/// the format's `info`.
+fn sealed_cipher(secret: &[u8]) -> XChaCha20Poly1305 {
+    let mut key = [0; 32];
+    Hkdf::<Sha256>::new(None, secret)
+        .expand(b"tower-cookie-session/sealed/v1", &mut key)
+        .expect("HKDF-SHA256 makes 32-byte keys");
+    // Named in full: with `KeyInit` in scope, `Hmac::new_from_slice` would be
+    // ambiguous.
+    <XChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&key.into())
+}
+
+/// The sealed format's associated data: the version byte and the cookie
+/// name.
+fn sealed_aad(cookie_name: &str) -> Vec<u8> {
+    [&[0x01][..], cookie_name.as_bytes()].concat()
+}
+
+/// The sealed format, written here from its definition rather than with
+/// the crate: `base64url_nopad(0x01 || nonce || XChaCha20-Poly1305(key,
+/// nonce, payload, aad = 0x01 || cookie name))`. The layer takes a fresh
+/// random nonce for every value; this one is a hash of what is sealed, so
+/// that a fuzzing input (and a seed) always makes the same value.
+pub fn seal(secret: &[u8], cookie_name: &str, payload: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(secret)
+        .chain_update([0])
+        .chain_update(cookie_name)
+        .chain_update([0])
+        .chain_update(payload)
+        .finalize();
+    let nonce: [u8; 24] = digest[..24].try_into().expect("24 of 32 bytes");
+    let mut sealed = payload.to_vec();
+    let tag = sealed_cipher(secret)
+        .encrypt_in_place_detached(&XNonce::from(nonce), &sealed_aad(cookie_name), &mut sealed)
+        .expect("XChaCha20-Poly1305 seals a cookie");
+    URL_SAFE_NO_PAD.encode([&[0x01][..], &nonce, &sealed, &tag].concat())
+}
+
+/// Opens a value of the sealed format as the layer writes it (unpadded),
+/// from the format's definition: the payload, if the value is of version
+/// 1 and sealed with `secret` for the cookie `cookie_name`.
+pub fn open_sealed(value: &str, secret: &[u8], cookie_name: &str) -> Option<SessionJson> {
+    let raw = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let (header, rest) = raw.split_at_checked(25)?;
+    let (sealed, tag) = rest.split_at_checked(rest.len().checked_sub(16)?)?;
+    if header[0] != 0x01 {
+        return None;
+    }
+    let nonce = <[u8; 24]>::try_from(&header[1..]).ok()?;
+    let mut payload = sealed.to_vec();
+    sealed_cipher(secret)
+        .decrypt_in_place_detached(
+            &XNonce::from(nonce),
+            &sealed_aad(cookie_name),
+            &mut payload,
+            Tag::from_slice(tag),
+        )
+        .ok()?;
+    serde_json::from_slice(&payload).ok()
 }
 
 /// The default format, written here from its definition rather than with
@@ -498,6 +590,49 @@ pub fn unix_secs(time: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each format's signer, decoder and length rule against the layer: a
+    /// value the target signs is accepted, and one the layer writes
+    /// decodes, is as long as the rule says and is refused for another
+    /// cookie where the format binds the name.
+    #[test]
+    fn every_format_agrees_with_the_layer() {
+        let payload = br#"[1700000300,1700000000,{"user":"ada"}]"#;
+        for format in FORMATS {
+            let layer = layer(format, false, true);
+            for (secret, name, accepted) in [
+                (SECRET, COOKIE_NAME, true),
+                (OLD_SECRET, COOKIE_NAME, true),
+                (OTHER_SECRET, COOKIE_NAME, false),
+                (SECRET, OTHER_NAMES[0], !format.binds_name),
+            ] {
+                let value = (format.sign)(secret, name, payload);
+                assert_eq!(
+                    value.len(),
+                    (format.value_len)(payload.len()),
+                    "{}",
+                    format.name
+                );
+                let header = HeaderValue::try_from(format!("{COOKIE_NAME}={value}")).unwrap();
+                let response = request(&layer, &[header], |session| {
+                    assert_eq!(!session.is_new(), accepted, "{} {name:?}", format.name);
+                    session.insert("visits", 1).unwrap();
+                    StatusCode::OK
+                });
+                let Written::Value(written) = check_response(&response) else {
+                    panic!("{}: no cookie written", format.name);
+                };
+                let decode = format.decode.expect("every format decodes");
+                let (_, _, state) = decode(&written, SECRET, COOKIE_NAME).expect("decodes");
+                assert_eq!(state.contains_key("user"), accepted, "{}", format.name);
+                assert!(decode(&written, OLD_SECRET, COOKIE_NAME).is_none());
+                for other in OTHER_NAMES {
+                    let opens = decode(&written, SECRET, other).is_some();
+                    assert_eq!(opens, !format.binds_name, "{} {other:?}", format.name);
+                }
+            }
+        }
+    }
 
     #[test]
     fn same_json_compares_numbers_exactly() {
