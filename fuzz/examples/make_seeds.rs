@@ -33,16 +33,21 @@ const FUTURE: u64 = 4_000_000_000;
 const DEFAULT_FORMAT: u8 = 0;
 
 /// decode_cookie flags: mode in bits 0-1, timeout bit 2, rewrite bit 3,
-/// the cookie a payload is made for in bits 5-6 (0: ours, else
-/// `OTHER_NAMES[n - 1]`).
+/// a `Max-Age` bit 4, the cookie a payload is made for in bits 5-6 (0:
+/// ours, else `OTHER_NAMES[n - 1]`).
 const RAW_HEADER: u8 = 0;
 const SIGN_PRIMARY: u8 = 1;
 const SIGN_FALLBACK: u8 = 2;
 const SIGN_UNKNOWN: u8 = 3;
 const TIMEOUT: u8 = 0b100;
 const REWRITE: u8 = 0b1000;
+const MAX_AGE: u8 = 0b1_0000;
 /// Made for `OTHER_NAMES[i]`.
 const FOR_OTHER_NAME: [u8; 3] = [0b010_0000, 0b100_0000, 0b110_0000];
+
+/// layer_ops flags: timeout bit 0, `cookie_on_exception` bit 1, a
+/// `Max-Age` bit 2.
+const LAYER_FLAGS: [u8; 4] = [0b010, 0b000, 0b110, 0b100];
 
 /// Session states as real applications store them.
 fn states() -> Vec<(&'static str, Value)> {
@@ -75,8 +80,23 @@ fn states() -> Vec<(&'static str, Value)> {
             json!({"u": u64::MAX, "i": i64::MIN, "f": 1.5e300, "z": -0.0, "small": 1e-300}),
         ),
         ("near-limit", json!({"big": "x".repeat(2900)})),
+        // `set_expiry`: a browser-session cookie; "keep me signed in" for
+        // 30 days, timed out long since (a fresh session); and for a
+        // century, still on.
+        ("browser-session", json!({"user": "ada", "_exp_": 0})),
+        (
+            "remembered-timed-out",
+            json!({"user": "ada", "_exp_": 2_592_000}),
+        ),
+        (
+            "remembered",
+            json!({"user": "ada", "_exp_": 3_155_760_000_u64}),
+        ),
     ]
 }
+
+/// The names of the [`states`] that hold an expiry.
+const EXPIRY_STATES: [&str; 3] = ["browser-session", "remembered-timed-out", "remembered"];
 
 fn session_value(state: &Value, secret: &[u8]) -> String {
     signed_serialize(&(ACCESSED, CREATED, state), secret).expect("JSON")
@@ -206,6 +226,13 @@ fn decode_cookie_seeds() -> Seeds {
                 format!("{prefix}crate-{name}-payload"),
                 decode_seed_in(selector, SIGN_PRIMARY, &payload(&state)),
             );
+            if EXPIRY_STATES.contains(&name) {
+                // Written back, on a layer with a `Max-Age` of its own.
+                seeds.add(
+                    format!("{prefix}crate-{name}-rewrite-max-age-payload"),
+                    decode_seed_in(selector, SIGN_PRIMARY | REWRITE | MAX_AGE, &payload(&state)),
+                );
+            }
         }
     }
     let login = states()
@@ -375,8 +402,9 @@ fn layer_ops_seeds() -> Seeds {
             }
         }
         for (i, (name, header)) in headers.iter().enumerate() {
-            // No timeout, and cookie_on_exception on or off by turns.
-            let flags = if i % 2 == 0 { 0b10 } else { 0b00 };
+            // No timeout; cookie_on_exception and a Max-Age on or off by
+            // turns.
+            let flags = LAYER_FLAGS[i % LAYER_FLAGS.len()];
             let ops = op_bytes(i as u64 + 1, 160);
             seeds.add(
                 format!("{prefix}{name}"),

@@ -13,7 +13,7 @@ use std::{
     future::{Future, Ready, ready},
     pin::pin,
     task::{Context, Poll, Waker},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use base64::{
@@ -31,7 +31,9 @@ use sha2::{Digest, Sha256};
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use tower_cookie_session::{MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
+pub use tower_cookie_session::{
+    Expiry, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer,
+};
 
 /// The secret the layer signs with.
 pub const SECRET: &[u8] = b"tower-cookie-session fuzzing secret, primary";
@@ -44,6 +46,8 @@ pub const COOKIE_NAME: &str = "session";
 /// Names of other cookies, for values made for another cookie than ours
 /// (a format that [binds the name](FuzzFormat::binds_name) refuses them).
 pub const OTHER_NAMES: [&str; 3] = ["Session", "session2", ""];
+/// The `Max-Age` of a layer with one: a week.
+pub const MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
 
 /// A wire format, as the targets see it.
 pub struct FuzzFormat {
@@ -223,13 +227,19 @@ pub fn sign_default(secret: &[u8], payload: &[u8]) -> String {
     value
 }
 
-/// The layer under test: `format`, the secret with one fallback, and either
+/// The layer under test: `format`, the secret with one fallback, either
 /// the default timeouts or none (so that old seed cookies still verify
-/// and reach the session).
-pub fn layer(format: &FuzzFormat, timeout: bool, cookie_on_exception: bool) -> SessionLayer {
+/// and reach the session), and [`MAX_AGE`] or no `Max-Age`.
+pub fn layer(
+    format: &FuzzFormat,
+    timeout: bool,
+    cookie_on_exception: bool,
+    max_age: bool,
+) -> SessionLayer {
     let mut layer = (format.configure)(SessionLayer::new(SECRET))
         .fallback_secrets([OLD_SECRET])
-        .cookie_on_exception(cookie_on_exception);
+        .cookie_on_exception(cookie_on_exception)
+        .max_age(max_age.then_some(MAX_AGE));
     if !timeout {
         layer = layer.timeout(None);
     }
@@ -324,7 +334,8 @@ pub fn snapshot(session: &Session) -> BTreeMap<String, String> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     Nothing,
-    Value(String),
+    /// A value, with the cookie's `Max-Age` in seconds, if any.
+    Value(String, Option<i64>),
     Removed,
 }
 
@@ -360,7 +371,10 @@ pub fn check_response(response: &Response<()>) -> Written {
         );
         Written::Removed
     } else {
-        Written::Value(cookie.value().to_owned())
+        Written::Value(
+            cookie.value().to_owned(),
+            cookie.max_age().map(|d| d.whole_seconds()),
+        )
     }
 }
 
@@ -379,7 +393,7 @@ impl Jar {
         match written {
             Written::Nothing => {}
             Written::Removed => self.lines.clear(),
-            Written::Value(value) => {
+            Written::Value(value, _) => {
                 self.lines = vec![
                     HeaderValue::try_from(format!("{COOKIE_NAME}={value}"))
                         .expect("the layer writes header-safe values"),
@@ -575,6 +589,61 @@ impl Json {
     }
 }
 
+/// The key under which a session keeps its [`Expiry`].
+pub const EXPIRY_KEY: &str = "_exp_";
+
+/// The expiry a session holding `state` has, by `Session::set_expiry`'s
+/// rule: `_exp_` holds whole seconds, 0 for a browser session; anything
+/// else there (or nothing) is the default.
+pub fn expiry_of(state: &BTreeMap<String, String>) -> Expiry {
+    match state.get(EXPIRY_KEY).map(|raw| raw.parse::<u64>()) {
+        Some(Ok(0)) => Expiry::BrowserSession,
+        Some(Ok(secs)) => Expiry::Persistent(Duration::from_secs(secs)),
+        _ => Expiry::Default,
+    }
+}
+
+/// What `set_expiry(expiry)` stores under `_exp_` (`None`: removes it):
+/// whole seconds, at least one, and 0 for a browser session.
+pub fn stored_expiry(expiry: Expiry) -> Option<u64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(d.as_secs().max(1)),
+        Expiry::BrowserSession => Some(0),
+        _ => None,
+    }
+}
+
+/// The inactivity timeout in seconds of a session of `expiry` on a layer
+/// with the default timeout (`timeout`) or none: a persistent session's
+/// own, else the layer's.
+pub fn timeout_secs(expiry: Expiry, timeout: bool) -> Option<f64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(d.as_secs_f64()),
+        _ => timeout.then_some(DEFAULT_TIMEOUT_SECS),
+    }
+}
+
+/// The reissue time in seconds of a session of `expiry` (the layers under
+/// test set none of their own): a tenth of its timeout.
+pub fn reissue_secs(expiry: Expiry, timeout: bool) -> Option<f64> {
+    match expiry {
+        Expiry::Persistent(d) => Some((d / 10).as_secs_f64()),
+        _ => timeout.then_some(DEFAULT_REISSUE_SECS),
+    }
+}
+
+/// The `Max-Age` in seconds of a cookie written for a session of `expiry`
+/// on a layer with [`MAX_AGE`] (`max_age`) or none: a persistent session's
+/// own (as far as `Max-Age` goes), none for a browser session, else the
+/// layer's.
+pub fn max_age_of(expiry: Expiry, max_age: bool) -> Option<i64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        Expiry::BrowserSession => None,
+        _ => max_age.then(|| MAX_AGE.as_secs().try_into().expect("a week")),
+    }
+}
+
 /// Unix seconds now, as the layer writes them.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -599,7 +668,7 @@ mod tests {
     fn every_format_agrees_with_the_layer() {
         let payload = br#"[1700000300,1700000000,{"user":"ada"}]"#;
         for format in FORMATS {
-            let layer = layer(format, false, true);
+            let layer = layer(format, false, true, false);
             for (secret, name, accepted) in [
                 (SECRET, COOKIE_NAME, true),
                 (OLD_SECRET, COOKIE_NAME, true),
@@ -619,7 +688,7 @@ mod tests {
                     session.insert("visits", 1).unwrap();
                     StatusCode::OK
                 });
-                let Written::Value(written) = check_response(&response) else {
+                let Written::Value(written, None) = check_response(&response) else {
                     panic!("{}: no cookie written", format.name);
                 };
                 let decode = format.decode.expect("every format decodes");
