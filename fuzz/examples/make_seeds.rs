@@ -1,10 +1,11 @@
 //! Writes the seed corpus, `seeds/<target>/`, from real cookies: sessions
 //! signed by the crate's own `signed_serialize`, and the sessions and
 //! refusals that the independent Python implementation wrote into
-//! `tests/vectors/vectors.json`. Payloads are also written for every
-//! format in `FORMATS`, signed by the targets themselves. Deterministic:
-//! fixed timestamps, no randomness, so running it again rewrites the same
-//! files.
+//! `tests/vectors/vectors.json`. Payloads and whole cookies are also
+//! written for every format in `FORMATS`, signed (or sealed) by the
+//! targets themselves. Deterministic: fixed timestamps, no randomness (the
+//! targets' sealer takes its nonce from what it seals), so running it
+//! again rewrites the same files.
 //!
 //! ```text
 //! cd fuzz && cargo run --example make_seeds
@@ -16,7 +17,7 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
 use tower_cookie_session::signed_serialize;
 use tower_cookie_session_fuzz::{
-    FORMATS, FuzzFormat, OLD_SECRET, OTHER_SECRET, SECRET, sign_default,
+    COOKIE_NAME, FORMATS, FuzzFormat, OLD_SECRET, OTHER_NAMES, OTHER_SECRET, SECRET, sign_default,
 };
 
 /// A past time; the targets run most seeds without a timeout, so they
@@ -31,13 +32,22 @@ const FUTURE: u64 = 4_000_000_000;
 /// `signed_serialize` are of that format.
 const DEFAULT_FORMAT: u8 = 0;
 
-/// decode_cookie flags: mode in bits 0-1, timeout bit 2, rewrite bit 3.
+/// decode_cookie flags: mode in bits 0-1, timeout bit 2, rewrite bit 3,
+/// a `Max-Age` bit 4, the cookie a payload is made for in bits 5-6 (0:
+/// ours, else `OTHER_NAMES[n - 1]`).
 const RAW_HEADER: u8 = 0;
 const SIGN_PRIMARY: u8 = 1;
 const SIGN_FALLBACK: u8 = 2;
 const SIGN_UNKNOWN: u8 = 3;
 const TIMEOUT: u8 = 0b100;
 const REWRITE: u8 = 0b1000;
+const MAX_AGE: u8 = 0b1_0000;
+/// Made for `OTHER_NAMES[i]`.
+const FOR_OTHER_NAME: [u8; 3] = [0b010_0000, 0b100_0000, 0b110_0000];
+
+/// layer_ops flags: timeout bit 0, `cookie_on_exception` bit 1, a
+/// `Max-Age` bit 2.
+const LAYER_FLAGS: [u8; 4] = [0b010, 0b000, 0b110, 0b100];
 
 /// Session states as real applications store them.
 fn states() -> Vec<(&'static str, Value)> {
@@ -70,8 +80,23 @@ fn states() -> Vec<(&'static str, Value)> {
             json!({"u": u64::MAX, "i": i64::MIN, "f": 1.5e300, "z": -0.0, "small": 1e-300}),
         ),
         ("near-limit", json!({"big": "x".repeat(2900)})),
+        // `set_expiry`: a browser-session cookie; "keep me signed in" for
+        // 30 days, timed out long since (a fresh session); and for a
+        // century, still on.
+        ("browser-session", json!({"user": "ada", "_exp_": 0})),
+        (
+            "remembered-timed-out",
+            json!({"user": "ada", "_exp_": 2_592_000}),
+        ),
+        (
+            "remembered",
+            json!({"user": "ada", "_exp_": 3_155_760_000_u64}),
+        ),
     ]
 }
+
+/// The names of the [`states`] that hold an expiry.
+const EXPIRY_STATES: [&str; 3] = ["browser-session", "remembered-timed-out", "remembered"];
 
 fn session_value(state: &Value, secret: &[u8]) -> String {
     signed_serialize(&(ACCESSED, CREATED, state), secret).expect("JSON")
@@ -166,7 +191,11 @@ impl Seeds {
 }
 
 fn decode_seed(flags: u8, data: &[u8]) -> Vec<u8> {
-    [&[DEFAULT_FORMAT, flags][..], data].concat()
+    decode_seed_in(DEFAULT_FORMAT, flags, data)
+}
+
+fn decode_seed_in(selector: u8, flags: u8, data: &[u8]) -> Vec<u8> {
+    [&[selector, flags][..], data].concat()
 }
 
 /// Each format with its selector byte and a file-name prefix (none for
@@ -195,8 +224,15 @@ fn decode_cookie_seeds() -> Seeds {
         for (selector, prefix, _) in formats() {
             seeds.add(
                 format!("{prefix}crate-{name}-payload"),
-                [&[selector, SIGN_PRIMARY][..], &payload(&state)].concat(),
+                decode_seed_in(selector, SIGN_PRIMARY, &payload(&state)),
             );
+            if EXPIRY_STATES.contains(&name) {
+                // Written back, on a layer with a `Max-Age` of its own.
+                seeds.add(
+                    format!("{prefix}crate-{name}-rewrite-max-age-payload"),
+                    decode_seed_in(selector, SIGN_PRIMARY | REWRITE | MAX_AGE, &payload(&state)),
+                );
+            }
         }
     }
     let login = states()
@@ -264,6 +300,52 @@ fn decode_cookie_seeds() -> Seeds {
         "crate-unknown-payload",
         decode_seed(SIGN_UNKNOWN, &payload(&login)),
     );
+    // The other formats' cookies, made by the targets' own signers: whole
+    // headers, and payloads signed with the fallback or an unknown secret
+    // or made for another cookie (which a format that binds the name
+    // refuses).
+    for (selector, prefix, format) in formats().skip(1) {
+        let value = |secret: &[u8], name: &str| (format.sign)(secret, name, &payload(&login));
+        let primary = value(SECRET, COOKIE_NAME);
+        let padded = format!("{primary}{}", "=".repeat((4 - primary.len() % 4) % 4));
+        for (name, header) in [
+            ("logged-in", format!("session={primary}")),
+            ("padded", format!("session={padded}")),
+            (
+                "among-others",
+                format!("theme=dark; session={primary}; lang=en"),
+            ),
+            (
+                "fallback-secret",
+                format!("session={}", value(OLD_SECRET, COOKIE_NAME)),
+            ),
+            (
+                "unknown-secret",
+                format!("session={}", value(OTHER_SECRET, COOKIE_NAME)),
+            ),
+            (
+                "other-name",
+                format!("session={}", value(SECRET, OTHER_NAMES[0])),
+            ),
+        ] {
+            seeds.add(
+                format!("{prefix}crate-{name}"),
+                decode_seed_in(selector, RAW_HEADER, header.as_bytes()),
+            );
+        }
+        for (name, flags) in [
+            ("fallback", SIGN_FALLBACK),
+            ("fallback-rewrite", SIGN_FALLBACK | REWRITE),
+            ("unknown", SIGN_UNKNOWN),
+            ("other-name", SIGN_PRIMARY | FOR_OTHER_NAME[0]),
+            ("fallback-other-name", SIGN_FALLBACK | FOR_OTHER_NAME[1]),
+        ] {
+            seeds.add(
+                format!("{prefix}crate-{name}-payload"),
+                decode_seed_in(selector, flags, &payload(&login)),
+            );
+        }
+    }
     for (name, value, bytes) in python_vectors() {
         seeds.add(
             name.clone(),
@@ -272,7 +354,7 @@ fn decode_cookie_seeds() -> Seeds {
         for (selector, prefix, _) in formats() {
             seeds.add(
                 format!("{prefix}{name}-payload"),
-                [&[selector, SIGN_PRIMARY][..], &bytes].concat(),
+                decode_seed_in(selector, SIGN_PRIMARY, &bytes),
             );
         }
     }
@@ -300,8 +382,9 @@ fn layer_seed(selector: u8, flags: u8, header: &[u8], ops: &[u8]) -> Vec<u8> {
 fn layer_ops_seeds() -> Seeds {
     let mut seeds = Seeds::new("layer_ops");
     for (selector, prefix, format) in formats() {
-        let cookie =
-            |secret: &[u8], payload: &[u8]| format!("session={}", (format.sign)(secret, payload));
+        let cookie = |secret: &[u8], payload: &[u8]| {
+            format!("session={}", (format.sign)(secret, COOKIE_NAME, payload))
+        };
         let mut headers = vec![
             ("no-cookie".to_owned(), String::new()),
             ("junk".to_owned(), "session=junk; other=1".to_owned()),
@@ -319,8 +402,9 @@ fn layer_ops_seeds() -> Seeds {
             }
         }
         for (i, (name, header)) in headers.iter().enumerate() {
-            // No timeout, and cookie_on_exception on or off by turns.
-            let flags = if i % 2 == 0 { 0b10 } else { 0b00 };
+            // No timeout; cookie_on_exception and a Max-Age on or off by
+            // turns.
+            let flags = LAYER_FLAGS[i % LAYER_FLAGS.len()];
             let ops = op_bytes(i as u64 + 1, 160);
             seeds.add(
                 format!("{prefix}{name}"),

@@ -5,19 +5,28 @@
 //! Input: byte 0 picks the wire format (`FORMATS`), byte 1 the mode and
 //! settings, the rest is the data.
 //!
-//! - mode 0: the data is the `Cookie` header, one line per `\n`;
-//! - mode 1, 2, 3: the data is a payload, signed with the layer's secret,
-//!   its fallback secret or an unknown secret, sent as `session=<value>`.
+//! - mode (bits 0-1) 0: the data is the `Cookie` header, one line per `\n`;
+//! - mode 1, 2, 3: the data is a payload, signed (or sealed) with the
+//!   layer's secret, its fallback secret or an unknown secret, sent as
+//!   `session=<value>`; bits 5-6 say for which cookie it was made: ours
+//!   (0) or one of `OTHER_NAMES`.
 //!
-//! Invariants: no panic; a value signed with an unknown secret is never
-//! accepted; a signed payload is accepted exactly when it is
+//! Bit 2 turns the default timeout on, bit 3 marks the session changed,
+//! bit 4 gives the layer a `Max-Age`.
+//!
+//! Invariants: no panic; a value signed with an unknown secret, or made
+//! for another cookie in a format that binds the name, is never accepted;
+//! a validly signed payload is accepted exactly when it is
 //! `[number, number, {object}]` with timestamps in range, none more than
-//! `MAX_CLOCK_SKEW` ahead and, with the timeout, `accessed` within it; the
-//! handler then sees exactly its values, and no time ahead of the clock.
-//! The layer writes a cookie exactly when the session was marked changed,
-//! verified by the fallback secret or due for reissue, and fits the size
-//! limit: a new session that is only read writes none. What it writes
-//! decodes to what the handler saw.
+//! `MAX_CLOCK_SKEW` ahead and `accessed` within the session's timeout (its
+//! own `Expiry`'s, else the layer's); the handler then sees exactly its
+//! values and expiry, and no time ahead of the clock. The layer writes a
+//! cookie exactly when the session was marked changed, verified by the
+//! fallback secret or due for reissue, and fits the size limit: a new
+//! session that is only read writes none. What it writes decodes with the
+//! primary secret (never the fallback one), for our cookie only where the
+//! format binds the name, to what the handler saw, with the `Max-Age` of
+//! the session's expiry.
 
 #![no_main]
 
@@ -27,9 +36,9 @@ use http::StatusCode;
 use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Number, value::RawValue};
 use tower_cookie_session_fuzz::{
-    COOKIE_NAME, DEFAULT_REISSUE_SECS, DEFAULT_TIMEOUT_SECS, FuzzFormat, MAX_CLOCK_SKEW,
-    OLD_SECRET, OTHER_SECRET, SECRET, Session, Written, check_response, fits, format, header_lines,
-    known_at, layer, request, snapshot, unix_f64, unix_now, written_created,
+    COOKIE_NAME, Expiry, FuzzFormat, MAX_CLOCK_SKEW, OLD_SECRET, OTHER_NAMES, OTHER_SECRET, SECRET,
+    Session, Written, check_response, expiry_of, fits, format, header_lines, known_at, layer,
+    max_age_of, reissue_secs, request, snapshot, timeout_secs, unix_f64, unix_now, written_created,
 };
 
 /// The largest timestamp the crate accepts (the end of year 9999).
@@ -39,6 +48,7 @@ const MAX_TIMESTAMP: f64 = 253_402_300_799.0;
 struct Seen {
     new: bool,
     state: BTreeMap<String, String>,
+    expiry: Expiry,
     accessed: SystemTime,
     created: SystemTime,
     /// Whether the layer can write this state back within the size limit
@@ -61,6 +71,7 @@ fn read_everything(format: &FuzzFormat, session: &Session, rewrite: bool) -> See
     }
     Seen {
         new: session.is_new(),
+        expiry: session.expiry(),
         accessed: session.accessed(),
         created: session.created(),
         fits: fits(format, session, &state),
@@ -86,7 +97,8 @@ enum Expected {
 /// By the format's definition: a session is `[accessed, created, {state}]`
 /// with timestamps within 0 ..= year 9999; it is over (treated as absent)
 /// when a timestamp lies more than `MAX_CLOCK_SKEW` ahead of the clock,
-/// or, with the timeout, when `accessed` is older than the timeout.
+/// or when `accessed` is older than its timeout: that of the expiry it
+/// holds (`_exp_`) if persistent, else the layer's (if `timeout`).
 fn expected(payload: &[u8], timeout: bool, now: (u64, u64)) -> Expected {
     let Ok((accessed, created, state)) =
         serde_json::from_slice::<(Number, Number, BTreeMap<String, Box<RawValue>>)>(payload)
@@ -107,10 +119,12 @@ fn expected(payload: &[u8], timeout: bool, now: (u64, u64)) -> Expected {
         known_at(now, accessed, |now, t| t - now > skew),
         known_at(now, created, |now, t| t - now > skew),
     ];
-    if timeout {
-        over.push(known_at(now, accessed, |now, t| {
-            now - t > DEFAULT_TIMEOUT_SECS
-        }));
+    let state: BTreeMap<String, String> = state
+        .into_iter()
+        .map(|(k, v)| (k, v.get().to_owned()))
+        .collect();
+    if let Some(limit) = timeout_secs(expiry_of(&state), timeout) {
+        over.push(known_at(now, accessed, |now, t| now - t > limit));
     }
     if over.contains(&Some(true)) {
         Expected::Fresh
@@ -118,10 +132,7 @@ fn expected(payload: &[u8], timeout: bool, now: (u64, u64)) -> Expected {
         Expected::Unknown
     } else {
         Expected::Session {
-            state: state
-                .into_iter()
-                .map(|(k, v)| (k, v.get().to_owned()))
-                .collect(),
+            state,
             accessed,
             created,
         }
@@ -157,16 +168,24 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let mode = flags & 0b11;
     let timeout = flags & 0b100 != 0;
     let rewrite = flags & 0b1000 != 0;
-    let layer = layer(format, timeout, true);
+    let max_age = flags & 0b1_0000 != 0;
+    // The cookie the value was made for: ours, or another.
+    let made_for = match (flags >> 5) & 0b11 {
+        0 => COOKIE_NAME,
+        other => OTHER_NAMES[usize::from(other - 1)],
+    };
+    let layer = layer(format, timeout, true, max_age);
 
     let lines = match mode {
         0 => header_lines(data),
         _ => {
             let secret = [SECRET, OLD_SECRET, OTHER_SECRET][usize::from(mode - 1)];
-            let value = (format.sign)(secret, data);
+            let value = (format.sign)(secret, made_for, data);
             header_lines(format!("{COOKIE_NAME}={value}").as_bytes())
         }
     };
+    // A value made for another cookie, in a format that binds the name.
+    let foreign = mode != 0 && made_for != COOKIE_NAME && format.binds_name;
 
     let mut seen = None;
     let before = unix_now();
@@ -177,10 +196,19 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let now = (before, unix_now());
     let seen = seen.expect("the handler ran");
 
+    assert_eq!(
+        seen.expiry,
+        expiry_of(&seen.state),
+        "expiry() is not what the session holds"
+    );
     match mode {
         3 => assert!(
             seen.new && seen.state.is_empty(),
             "a value signed with an unknown secret was accepted"
+        ),
+        1 | 2 if foreign => assert!(
+            seen.new && seen.state.is_empty(),
+            "a value made for the cookie {made_for:?} was accepted as {COOKIE_NAME:?}"
         ),
         1 | 2 => match expected(data, timeout, now) {
             Expected::Session {
@@ -214,12 +242,12 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         // The header may hold a cookie signed with the fallback secret.
         _ => None,
     };
-    let reissue = if timeout {
-        known_at(now, unix_f64(seen.accessed), |now, accessed| {
-            now - accessed >= DEFAULT_REISSUE_SECS
-        })
-    } else {
-        Some(false)
+    // Due once the last write is a tenth of the session's timeout old.
+    let reissue = match reissue_secs(seen.expiry, timeout) {
+        Some(after) => known_at(now, unix_f64(seen.accessed), |now, accessed| {
+            now - accessed >= after
+        }),
+        None => Some(false),
     };
     let reason = if rewrite {
         Some(true)
@@ -242,7 +270,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
             Some(true),
             "a changed, re-signed or reissued session that fits was not written"
         ),
-        Written::Value(value) => {
+        Written::Value(value, written_max_age) => {
             assert!(
                 !(seen.new && reason == Some(false)),
                 "a new session that was only read set a cookie"
@@ -253,9 +281,29 @@ fuzz_target!(|data: &[u8]| -> Corpus {
                 Some(false),
                 "written though the session does not fit the size limit"
             );
+            assert_eq!(
+                written_max_age,
+                max_age_of(seen.expiry, max_age),
+                "Max-Age for {:?} on a layer with{} Max-Age",
+                seen.expiry,
+                if max_age { "" } else { "out" }
+            );
             if let Some(decode) = format.decode {
-                let (accessed, created, state) =
-                    decode(&value, SECRET).expect("the written cookie decodes with the secret");
+                let (accessed, created, state) = decode(&value, SECRET, COOKIE_NAME)
+                    .expect("the written cookie decodes with the secret");
+                // Written again with the primary secret, whichever opened it.
+                assert!(
+                    decode(&value, OLD_SECRET, COOKIE_NAME).is_none(),
+                    "the written cookie opens with the fallback secret"
+                );
+                if format.binds_name {
+                    for other in OTHER_NAMES {
+                        assert!(
+                            decode(&value, SECRET, other).is_none(),
+                            "the written cookie opens as the cookie {other:?}"
+                        );
+                    }
+                }
                 let state: BTreeMap<String, String> = state
                     .into_iter()
                     .map(|(k, v)| (k, v.get().to_owned()))

@@ -4,28 +4,34 @@
 //! does.
 //!
 //! Input: byte 0 picks the wire format (`FORMATS`), byte 1 the settings
-//! (bit 0: default timeouts, else none; bit 1: `cookie_on_exception`),
-//! bytes 2 and 3 the length of the first request's `Cookie` header (big
-//! endian), then that header (one line per `\n`), then the requests and
-//! their operations, read with `arbitrary`. Seeds put real cookies in the
-//! header.
+//! (bit 0: default timeouts, else none; bit 1: `cookie_on_exception`;
+//! bit 2: a `Max-Age`, else none), bytes 2 and 3 the length of the first
+//! request's `Cookie` header (big endian), then that header (one line per
+//! `\n`), then the requests and their operations, read with `arbitrary`.
+//! Seeds put real cookies in the header.
 //!
 //! A model (a map from key to JSON text, whether the session is new and
-//! whether it was marked changed) is driven by the same operations.
+//! whether it was marked changed) is driven by the same operations; the
+//! session's `Expiry` is what the map holds under `_exp_`.
 //! Invariants: no panic; after every operation the session equals the
-//! model, and each return value is what the model predicts; `TooLarge`
-//! exactly when the cookie would not fit; each response writes the cookie
-//! exactly when the model says (changed, new and holding something,
-//! re-signed or due for reissue, and fitting the limit; a removal after
-//! `invalidate` when the browser sent one; nothing for a new session that
-//! stays empty and unchanged, nor on a 5xx without `cookie_on_exception`);
-//! every written cookie fits the limit, decodes with the crate's public
-//! API, and the next request sees exactly the state the handler left:
-//! nothing lost, nothing added.
+//! model, its `expiry()` is the model's, and each return value is what the
+//! model predicts; `TooLarge` exactly when the cookie would not fit; each
+//! response writes the cookie exactly when the model says (changed, new and
+//! holding something, re-signed or due for reissue by the session's own
+//! timeout, and fitting the limit; a removal after `invalidate` when the
+//! browser sent one; nothing for a new session that stays empty and
+//! unchanged, nor on a 5xx without `cookie_on_exception`); every written
+//! cookie fits the limit, has the `Max-Age` of the session's expiry and
+//! decodes (with the crate's public API, or by the format's definition);
+//! and the next request sees exactly the state the handler left, nothing
+//! lost, nothing added, unless the session's timeout passed in between
+//! (a persistent session's own timeout may be a second): then a new,
+//! empty session. The browser here keeps sending a cookie past its
+//! `Max-Age`, as a stolen one would be: the layer's timeout must end it.
 
 #![no_main]
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use arbitrary::{Arbitrary, Unstructured};
 use http::StatusCode;
@@ -33,9 +39,10 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Map, Value};
 use tower_cookie_session::SessionError;
 use tower_cookie_session_fuzz::{
-    DEFAULT_REISSUE_SECS, FuzzFormat, Jar, SECRET, Session, Written, carries_session_cookie,
-    check_response, fits, format, header_lines, known_at, layer, request, same_json, snapshot,
-    unix_f64, unix_now, written_created,
+    COOKIE_NAME, EXPIRY_KEY, Expiry, FuzzFormat, Jar, OLD_SECRET, SECRET, Session, Written,
+    carries_session_cookie, check_response, expiry_of, fits, format, header_lines, known_at, layer,
+    max_age_of, reissue_secs, request, same_json, snapshot, stored_expiry, timeout_secs, unix_f64,
+    unix_now, written_created,
 };
 
 const MAX_REQUESTS: usize = 4;
@@ -62,6 +69,30 @@ enum Op {
     GetCsrf,
     NewCsrf,
     CheckCsrf(Option<String>),
+    SetExpiry(ExpiryOp),
+}
+
+/// An argument of `set_expiry`.
+#[derive(Arbitrary, Debug)]
+enum ExpiryOp {
+    Default,
+    BrowserSession,
+    /// Up to a minute, to the millisecond: a timeout (and a tenth of it,
+    /// the reissue time) that can pass between two requests, and less
+    /// than a second, stored as one.
+    Millis(u16),
+    Persistent(Duration),
+}
+
+impl ExpiryOp {
+    fn expiry(&self) -> Expiry {
+        match self {
+            ExpiryOp::Default => Expiry::Default,
+            ExpiryOp::BrowserSession => Expiry::BrowserSession,
+            ExpiryOp::Millis(ms) => Expiry::Persistent(Duration::from_millis(u64::from(*ms))),
+            ExpiryOp::Persistent(d) => Expiry::Persistent(*d),
+        }
+    }
 }
 
 /// Mostly a few fixed names, so that operations meet; any string too.
@@ -72,6 +103,7 @@ enum Key {
     Empty,
     FlashQueue,
     Csrf,
+    Expiry,
     Any(String),
 }
 
@@ -83,6 +115,7 @@ impl Key {
             Key::Empty => "",
             Key::FlashQueue => "_f_",
             Key::Csrf => "_csrft_",
+            Key::Expiry => EXPIRY_KEY,
             Key::Any(s) => s,
         }
     }
@@ -183,6 +216,22 @@ impl Model {
             Err(e) => panic!("unexpected error storing a value: {e}"),
         }
     }
+
+    /// Applies a removal of `key` as `Session::remove::<Value>` does, and
+    /// returns what it answers: a value that reads is removed and
+    /// returned; one that does not (a number beyond `f64` from a cookie)
+    /// stays, and the removal fails.
+    fn remove(&mut self, key: &str) -> Result<Option<Value>, ()> {
+        match self.parse::<Value>(key) {
+            None => Ok(None),
+            Some(Ok(v)) => {
+                self.state.remove(key);
+                self.changed = true;
+                Ok(Some(v))
+            }
+            Some(Err(())) => Err(()),
+        }
+    }
 }
 
 /// `a || b` where either may be unknown.
@@ -212,14 +261,9 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
         }
         Op::Remove(key) => {
             let result = session.remove::<Value>(key.name());
-            match model.parse::<Value>(key.name()) {
-                None => assert!(matches!(result, Ok(None))),
-                Some(Ok(v)) => {
-                    assert_eq!(result.expect("a Value reads"), Some(v));
-                    model.state.remove(key.name());
-                    model.changed = true;
-                }
-                Some(Err(())) => assert!(matches!(result, Err(SessionError::Deserialize(_)))),
+            match model.remove(key.name()) {
+                Ok(v) => assert_eq!(result.expect("a Value reads"), v),
+                Err(()) => assert!(matches!(result, Err(SessionError::Deserialize(_)))),
             }
         }
         Op::Clear => {
@@ -321,8 +365,37 @@ fn run(format: &FuzzFormat, session: &Session, model: &mut Model, op: &Op) {
                 stored.is_some_and(|s| s == token)
             );
         }
+        Op::SetExpiry(op) => {
+            let expiry = op.expiry();
+            let result = session.set_expiry(expiry);
+            let ok = result.is_ok();
+            // Whole seconds, as a store of that number (an equal one is no
+            // change; one that does not fit is `TooLarge`), or, for the
+            // default, a removal.
+            match stored_expiry(expiry) {
+                Some(secs) => model.set(format, session, EXPIRY_KEY, secs.to_string(), result),
+                None => match model.remove(EXPIRY_KEY) {
+                    Ok(_) => assert!(result.is_ok(), "resetting the expiry: {result:?}"),
+                    Err(()) => assert!(matches!(result, Err(SessionError::Deserialize(_)))),
+                },
+            }
+            if ok {
+                // Read back as set, to the whole second (at least one).
+                let expected = match stored_expiry(expiry) {
+                    Some(0) => Expiry::BrowserSession,
+                    Some(secs) => Expiry::Persistent(Duration::from_secs(secs)),
+                    None => Expiry::Default,
+                };
+                assert_eq!(session.expiry(), expected, "expiry() after {op:?}");
+            }
+        }
     }
     assert_eq!(snapshot(session), model.state, "after {op:?}");
+    assert_eq!(
+        session.expiry(),
+        expiry_of(&model.state),
+        "expiry() after {op:?}"
+    );
     assert_eq!(session.is_new(), model.new, "is_new() after {op:?}");
 }
 
@@ -338,8 +411,72 @@ impl Kind {
     fn of(written: &Written) -> Self {
         match written {
             Written::Nothing => Kind::Nothing,
-            Written::Value(_) => Kind::Value,
+            Written::Value(..) => Kind::Value,
             Written::Removed => Kind::Removed,
+        }
+    }
+}
+
+/// The `accessed` time the browser's cookie carries, as far as the model
+/// knows it.
+#[derive(Clone, Copy)]
+enum JarAccessed {
+    /// The layer wrote it: exactly this.
+    Exactly(f64),
+    /// The first request's cookie: at least the time its handler saw (a
+    /// time ahead of the clock is seen as now).
+    AtLeast(f64),
+}
+
+/// Whether the session the browser's cookie holds (`committed`, written
+/// `accessed`) has timed out at the layer's clock `now`: idle longer than
+/// its timeout, its own expiry's or the layer's (if `timeout`). `None`
+/// where the model cannot tell.
+fn timed_out(
+    committed: &BTreeMap<String, String>,
+    accessed: Option<JarAccessed>,
+    timeout: bool,
+    now: (u64, u64),
+) -> Option<bool> {
+    let (Some(limit), Some(accessed)) = (timeout_secs(expiry_of(committed), timeout), accessed)
+    else {
+        // No timeout, or no session in the cookie to time out.
+        return Some(false);
+    };
+    let (time, exact) = match accessed {
+        JarAccessed::Exactly(t) => (t, true),
+        JarAccessed::AtLeast(t) => (t, false),
+    };
+    match known_at(now, time, |now, t| now - t > limit) {
+        // Idle at most that long: within the timeout either way.
+        Some(true) if !exact => None,
+        answer => answer,
+    }
+}
+
+/// Checks the session a request loaded (`state`, `new`) against what the
+/// browser's cookie holds: `committed` and, if known, `new_expected`,
+/// unless it timed out (then a new, empty session).
+fn check_loaded(
+    state: &BTreeMap<String, String>,
+    new: bool,
+    committed: &BTreeMap<String, String>,
+    new_expected: Option<bool>,
+    timed_out: Option<bool>,
+) {
+    let fresh = new && state.is_empty();
+    match timed_out {
+        Some(true) => assert!(
+            fresh,
+            "a session past its timeout was loaded: new {new}, {} keys",
+            state.len()
+        ),
+        None if fresh => {}
+        _ => {
+            assert_eq!(state, committed, "the session lost or gained values");
+            if let Some(expected) = new_expected {
+                assert_eq!(new, expected, "is_new() of the cookie the browser sent");
+            }
         }
     }
 }
@@ -355,7 +492,8 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let format = format(*selector);
     let timeout = flags & 0b1 != 0;
     let cookie_on_exception = flags & 0b10 != 0;
-    let layer = layer(format, timeout, cookie_on_exception);
+    let max_age = flags & 0b100 != 0;
+    let layer = layer(format, timeout, cookie_on_exception, max_age);
     let mut jar = Jar::new(header_lines(header));
     // What the browser's cookie holds, once known (before the first
     // request: whatever the arbitrary header holds).
@@ -368,6 +506,9 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     // Whether the next request's session is new, once known: not after a
     // cookie was written, new after it was removed.
     let mut next_new: Option<bool> = None;
+    // When the session in the browser's cookie was last written, if it
+    // holds one the layer accepted.
+    let mut jar_accessed: Option<JarAccessed> = None;
 
     for req in requests.iter().take(MAX_REQUESTS) {
         let had_cookie = carries_session_cookie(&jar.lines);
@@ -380,20 +521,22 @@ fuzz_target!(|data: &[u8]| -> Corpus {
                 changed: false,
                 invalidated: false,
             };
+            // The layer read its clock when the handler first used the
+            // session (the snapshot).
+            let loaded_at = (clock_before, unix_now());
             if let Some(committed) = &committed {
-                assert_eq!(&model.state, committed, "the session lost or gained values");
-            }
-            if let Some(new) = next_new {
-                assert_eq!(model.new, new, "is_new() of the cookie the browser sent");
+                let timed_out = timed_out(committed, jar_accessed, timeout, loaded_at);
+                check_loaded(&model.state, model.new, committed, next_new, timed_out);
             }
             let new_at_start = model.new;
+            let accessed_at_start = unix_f64(session.accessed());
             let before = model.state.clone();
             for op in req.ops.iter().take(MAX_OPS) {
                 run(format, session, &mut model, op);
             }
             let fits = fits(format, session, &model.state);
             let times = (session.accessed(), session.created());
-            end = Some((before, new_at_start, model, fits, times));
+            end = Some((before, new_at_start, accessed_at_start, model, fits, times));
             if req.server_error {
                 StatusCode::INTERNAL_SERVER_ERROR
             } else {
@@ -401,27 +544,28 @@ fuzz_target!(|data: &[u8]| -> Corpus {
             }
         });
         let now = (clock_before, unix_now());
-        let (before, new_at_start, model, fits, (accessed, created)) =
+        let (before, new_at_start, accessed_at_start, model, fits, (accessed, created)) =
             end.expect("the handler ran");
         let written = check_response(&response);
         let saved = !req.server_error || cookie_on_exception;
+        let expiry = expiry_of(&model.state);
 
         // Why the layer would write the session: it was marked changed, it
         // is new and holds something, it was verified by the fallback
-        // secret, or its last write is a reissue interval old. A new
-        // session that stays empty and unchanged has nothing to keep and
-        // writes nothing: not a lost write, there was nothing to write.
+        // secret, or its last write is a reissue interval old (a tenth of
+        // its timeout: its own expiry's, else the layer's). A new session
+        // that stays empty and unchanged has nothing to keep and writes
+        // nothing: not a lost write, there was nothing to write.
         let resign = if model.new || jar_ours {
             Some(false)
         } else {
             None
         };
-        let reissue = if timeout && !model.new {
-            known_at(now, unix_f64(accessed), |now, accessed| {
-                now - accessed >= DEFAULT_REISSUE_SECS
-            })
-        } else {
-            Some(false)
+        let reissue = match reissue_secs(expiry, timeout) {
+            Some(after) if !model.new => known_at(now, unix_f64(accessed), |now, accessed| {
+                now - accessed >= after
+            }),
+            _ => Some(false),
         };
         let kept = model.changed || (model.new && !model.state.is_empty());
         let reason = any(Some(kept), any(resign, reissue));
@@ -464,49 +608,74 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         // What the next request reads: what was written, or, with nothing
         // written, the cookie the browser kept.
         let expected = match &written {
-            Written::Value(_) => model.state,
+            Written::Value(..) => model.state,
             Written::Removed => BTreeMap::new(),
             Written::Nothing => before,
         };
-        if let (Written::Value(value), Some(decode)) = (&written, format.decode) {
-            let (written_accessed, written_created_at, state) =
-                decode(value, SECRET).expect("the written cookie decodes");
-            let state: BTreeMap<String, String> = state
-                .into_iter()
-                .map(|(k, v)| (k, v.get().to_owned()))
-                .collect();
-            assert_eq!(state, expected, "the written cookie holds other values");
-            assert!(
-                (now.0 as f64..=now.1 as f64).contains(&written_accessed),
-                "written accessed {written_accessed}, not the clock {now:?}"
+        if let Written::Value(value, written_max_age) = &written {
+            assert_eq!(
+                *written_max_age,
+                max_age_of(expiry, max_age),
+                "Max-Age for {expiry:?} on a layer with{} Max-Age",
+                if max_age { "" } else { "out" }
             );
-            assert!(
-                written_created(created).contains(&(written_created_at as u64))
-                    && written_created_at.fract() == 0.0,
-                "written created {written_created_at}, the handler saw {created:?}"
-            );
+            jar_accessed = Some(JarAccessed::AtLeast(now.0 as f64));
+            if let Some(decode) = format.decode {
+                let (written_accessed, written_created_at, state) =
+                    decode(value, SECRET, COOKIE_NAME).expect("the written cookie decodes");
+                assert!(
+                    decode(value, OLD_SECRET, COOKIE_NAME).is_none(),
+                    "the written cookie opens with the fallback secret"
+                );
+                let state: BTreeMap<String, String> = state
+                    .into_iter()
+                    .map(|(k, v)| (k, v.get().to_owned()))
+                    .collect();
+                assert_eq!(state, expected, "the written cookie holds other values");
+                assert!(
+                    (now.0 as f64..=now.1 as f64).contains(&written_accessed),
+                    "written accessed {written_accessed}, not the clock {now:?}"
+                );
+                assert!(
+                    written_created(created).contains(&(written_created_at as u64))
+                        && written_created_at.fract() == 0.0,
+                    "written created {written_created_at}, the handler saw {created:?}"
+                );
+                jar_accessed = Some(JarAccessed::Exactly(written_accessed));
+            }
         }
         jar.store(&written);
         (jar_ours, next_new) = match &written {
-            Written::Value(_) => (true, Some(false)),
+            Written::Value(..) => (true, Some(false)),
             Written::Removed => (false, Some(true)),
             Written::Nothing => (jar_ours, Some(new_at_start)),
         };
+        match &written {
+            Written::Value(..) => {}
+            Written::Removed => jar_accessed = None,
+            // The browser keeps its cookie: on the first request, the
+            // header's, whose session (if the layer accepted it) the
+            // handler saw.
+            Written::Nothing if committed.is_none() => {
+                jar_accessed = (!new_at_start).then_some(JarAccessed::AtLeast(accessed_at_start));
+            }
+            Written::Nothing => {}
+        }
         committed = Some(expected);
     }
 
     // One more request sees what the last response left.
     if let Some(committed) = committed {
         let mut seen = None;
+        let clock_before = unix_now();
         let _ = request(&layer, &jar.lines, |session| {
-            seen = Some(snapshot(session));
+            seen = Some((snapshot(session), session.is_new()));
             StatusCode::OK
         });
-        assert_eq!(
-            seen.expect("the handler ran"),
-            committed,
-            "lost on the last write"
-        );
+        let loaded_at = (clock_before, unix_now());
+        let (state, new) = seen.expect("the handler ran");
+        let timed_out = timed_out(&committed, jar_accessed, timeout, loaded_at);
+        check_loaded(&state, new, &committed, next_new, timed_out);
     }
     Corpus::Keep
 });

@@ -13,19 +13,27 @@ use std::{
     future::{Future, Ready, ready},
     pin::pin,
     task::{Context, Poll, Waker},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use base64::{Engine as _, engine::general_purpose::STANDARD};
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
+use chacha20poly1305::{AeadInPlace, Tag, XChaCha20Poly1305, XNonce};
 use cookie::Cookie;
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use serde_json::value::RawValue;
 use sha1::Sha1;
+use sha2::{Digest, Sha256};
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use tower_cookie_session::{MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer};
+pub use tower_cookie_session::{
+    Expiry, MAX_CLOCK_SKEW, MAX_COOKIE_VALUE_LEN, Session, SessionLayer,
+};
 
 /// The secret the layer signs with.
 pub const SECRET: &[u8] = b"tower-cookie-session fuzzing secret, primary";
@@ -35,19 +43,28 @@ pub const OLD_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, previous";
 pub const OTHER_SECRET: &[u8] = b"tower-cookie-session fuzzing secret, unknown";
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "session";
+/// Names of other cookies, for values made for another cookie than ours
+/// (a format that [binds the name](FuzzFormat::binds_name) refuses them).
+pub const OTHER_NAMES: [&str; 3] = ["Session", "session2", ""];
+/// The `Max-Age` of a layer with one: a week.
+pub const MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
 
 /// A wire format, as the targets see it.
 pub struct FuzzFormat {
     pub name: &'static str,
     /// Puts the format on a layer.
     pub configure: fn(SessionLayer) -> SessionLayer,
-    /// Signs raw payload bytes as a cookie value of this format, so that a
-    /// target can reach the payload parser behind a valid signature.
-    pub sign: fn(secret: &[u8], payload: &[u8]) -> String,
-    /// Decodes a cookie value into `(accessed, created, state as raw
-    /// JSON)`: with the crate's public API where it has one, else from the
-    /// format's definition.
+    /// Signs (or seals) raw payload bytes as the value of the cookie
+    /// `cookie_name` in this format, so that a target can reach the payload
+    /// parser behind a valid signature.
+    pub sign: fn(secret: &[u8], cookie_name: &str, payload: &[u8]) -> String,
+    /// Decodes the value of the cookie `cookie_name` into `(accessed,
+    /// created, state as raw JSON)`: with the crate's public API where it
+    /// has one, else from the format's definition.
     pub decode: Option<Decode>,
+    /// Whether a value is bound to its cookie's name: one made for another
+    /// cookie never opens as ours.
+    pub binds_name: bool,
     /// Length of the cookie value for a payload of `n` bytes.
     pub value_len: fn(n: usize) -> usize,
     /// Whether the size limit also counts the value for the payload Python's
@@ -61,8 +78,9 @@ pub struct FuzzFormat {
 /// A session as decoded from a cookie: timestamps and each value's JSON text.
 pub type SessionJson = (f64, f64, BTreeMap<String, Box<RawValue>>);
 
-/// Decodes a cookie value signed with a secret, or refuses it.
-pub type Decode = fn(value: &str, secret: &[u8]) -> Option<SessionJson>;
+/// Decodes the value of the cookie `cookie_name` signed (or sealed) with
+/// a secret, or refuses it.
+pub type Decode = fn(value: &str, secret: &[u8], cookie_name: &str) -> Option<SessionJson>;
 
 /// The formats under test; a format-selector byte picks one (modulo the
 /// length), so seeds stay valid when formats are added.
@@ -70,18 +88,33 @@ pub const FORMATS: &[FuzzFormat] = &[
     FuzzFormat {
         name: "default",
         configure: |layer| layer,
-        sign: sign_default,
-        decode: Some(|value, secret| tower_cookie_session::signed_deserialize(value, secret).ok()),
+        sign: |secret, _, payload| sign_default(secret, payload),
+        decode: Some(|value, secret, _| {
+            tower_cookie_session::signed_deserialize(value, secret).ok()
+        }),
+        binds_name: false,
         value_len: |n| 40 + n.div_ceil(3) * 4,
         counts_python: false,
     },
     FuzzFormat {
         name: "pyramid2",
         configure: |layer| layer.format(tower_cookie_session::Format::pyramid2()),
-        sign: sign_pyramid2,
-        decode: Some(decode_pyramid2),
+        sign: |secret, _, payload| sign_pyramid2(secret, payload),
+        decode: Some(|value, secret, _| decode_pyramid2(value, secret)),
+        binds_name: false,
         value_len: |n| (4 * (64 + n)).div_ceil(3),
         counts_python: true,
+    },
+    FuzzFormat {
+        name: "sealed",
+        configure: |layer| layer.format(tower_cookie_session::Format::sealed()),
+        sign: seal,
+        decode: Some(open_sealed),
+        binds_name: true,
+        // The version byte, the 24-byte nonce and the 16-byte tag, in
+        // unpadded base64.
+        value_len: |n| ((n + 41) * 4).div_ceil(3),
+        counts_python: false,
     },
 ];
 
@@ -116,6 +149,69 @@ pub fn decode_pyramid2(value: &str, secret: &[u8]) -> Option<SessionJson> {
     serde_json::from_slice(payload).ok()
 }
 
+/// The sealed format's cipher for `secret`, from the format's definition
+/// (on `Format`): the key is HKDF-SHA256 of the secret, without salt, with
+/// the format's `info`.
+fn sealed_cipher(secret: &[u8]) -> XChaCha20Poly1305 {
+    let mut key = [0; 32];
+    Hkdf::<Sha256>::new(None, secret)
+        .expand(b"tower-cookie-session/sealed/v1", &mut key)
+        .expect("HKDF-SHA256 makes 32-byte keys");
+    // Named in full: with `KeyInit` in scope, `Hmac::new_from_slice` would be
+    // ambiguous.
+    <XChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&key.into())
+}
+
+/// The sealed format's associated data: the version byte and the cookie
+/// name.
+fn sealed_aad(cookie_name: &str) -> Vec<u8> {
+    [&[0x01][..], cookie_name.as_bytes()].concat()
+}
+
+/// The sealed format, written here from its definition rather than with
+/// the crate: `base64url_nopad(0x01 || nonce || XChaCha20-Poly1305(key,
+/// nonce, payload, aad = 0x01 || cookie name))`. The layer takes a fresh
+/// random nonce for every value; this one is a hash of what is sealed, so
+/// that a fuzzing input (and a seed) always makes the same value.
+pub fn seal(secret: &[u8], cookie_name: &str, payload: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(secret)
+        .chain_update([0])
+        .chain_update(cookie_name)
+        .chain_update([0])
+        .chain_update(payload)
+        .finalize();
+    let nonce: [u8; 24] = digest[..24].try_into().expect("24 of 32 bytes");
+    let mut sealed = payload.to_vec();
+    let tag = sealed_cipher(secret)
+        .encrypt_in_place_detached(&XNonce::from(nonce), &sealed_aad(cookie_name), &mut sealed)
+        .expect("XChaCha20-Poly1305 seals a cookie");
+    URL_SAFE_NO_PAD.encode([&[0x01][..], &nonce, &sealed, &tag].concat())
+}
+
+/// Opens a value of the sealed format as the layer writes it (unpadded),
+/// from the format's definition: the payload, if the value is of version
+/// 1 and sealed with `secret` for the cookie `cookie_name`.
+pub fn open_sealed(value: &str, secret: &[u8], cookie_name: &str) -> Option<SessionJson> {
+    let raw = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let (header, rest) = raw.split_at_checked(25)?;
+    let (sealed, tag) = rest.split_at_checked(rest.len().checked_sub(16)?)?;
+    if header[0] != 0x01 {
+        return None;
+    }
+    let nonce = <[u8; 24]>::try_from(&header[1..]).ok()?;
+    let mut payload = sealed.to_vec();
+    sealed_cipher(secret)
+        .decrypt_in_place_detached(
+            &XNonce::from(nonce),
+            &sealed_aad(cookie_name),
+            &mut payload,
+            Tag::from_slice(tag),
+        )
+        .ok()?;
+    serde_json::from_slice(&payload).ok()
+}
+
 /// The default format, written here from its definition rather than with
 /// the crate: `hex_lower(HMAC-SHA1(secret, payload)) || base64(payload)`.
 pub fn sign_default(secret: &[u8], payload: &[u8]) -> String {
@@ -131,13 +227,19 @@ pub fn sign_default(secret: &[u8], payload: &[u8]) -> String {
     value
 }
 
-/// The layer under test: `format`, the secret with one fallback, and either
+/// The layer under test: `format`, the secret with one fallback, either
 /// the default timeouts or none (so that old seed cookies still verify
-/// and reach the session).
-pub fn layer(format: &FuzzFormat, timeout: bool, cookie_on_exception: bool) -> SessionLayer {
+/// and reach the session), and [`MAX_AGE`] or no `Max-Age`.
+pub fn layer(
+    format: &FuzzFormat,
+    timeout: bool,
+    cookie_on_exception: bool,
+    max_age: bool,
+) -> SessionLayer {
     let mut layer = (format.configure)(SessionLayer::new(SECRET))
         .fallback_secrets([OLD_SECRET])
-        .cookie_on_exception(cookie_on_exception);
+        .cookie_on_exception(cookie_on_exception)
+        .max_age(max_age.then_some(MAX_AGE));
     if !timeout {
         layer = layer.timeout(None);
     }
@@ -232,7 +334,8 @@ pub fn snapshot(session: &Session) -> BTreeMap<String, String> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     Nothing,
-    Value(String),
+    /// A value, with the cookie's `Max-Age` in seconds, if any.
+    Value(String, Option<i64>),
     Removed,
 }
 
@@ -268,7 +371,10 @@ pub fn check_response(response: &Response<()>) -> Written {
         );
         Written::Removed
     } else {
-        Written::Value(cookie.value().to_owned())
+        Written::Value(
+            cookie.value().to_owned(),
+            cookie.max_age().map(|d| d.whole_seconds()),
+        )
     }
 }
 
@@ -287,7 +393,7 @@ impl Jar {
         match written {
             Written::Nothing => {}
             Written::Removed => self.lines.clear(),
-            Written::Value(value) => {
+            Written::Value(value, _) => {
                 self.lines = vec![
                     HeaderValue::try_from(format!("{COOKIE_NAME}={value}"))
                         .expect("the layer writes header-safe values"),
@@ -483,6 +589,61 @@ impl Json {
     }
 }
 
+/// The key under which a session keeps its [`Expiry`].
+pub const EXPIRY_KEY: &str = "_exp_";
+
+/// The expiry a session holding `state` has, by `Session::set_expiry`'s
+/// rule: `_exp_` holds whole seconds, 0 for a browser session; anything
+/// else there (or nothing) is the default.
+pub fn expiry_of(state: &BTreeMap<String, String>) -> Expiry {
+    match state.get(EXPIRY_KEY).map(|raw| raw.parse::<u64>()) {
+        Some(Ok(0)) => Expiry::BrowserSession,
+        Some(Ok(secs)) => Expiry::Persistent(Duration::from_secs(secs)),
+        _ => Expiry::Default,
+    }
+}
+
+/// What `set_expiry(expiry)` stores under `_exp_` (`None`: removes it):
+/// whole seconds, at least one, and 0 for a browser session.
+pub fn stored_expiry(expiry: Expiry) -> Option<u64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(d.as_secs().max(1)),
+        Expiry::BrowserSession => Some(0),
+        _ => None,
+    }
+}
+
+/// The inactivity timeout in seconds of a session of `expiry` on a layer
+/// with the default timeout (`timeout`) or none: a persistent session's
+/// own, else the layer's.
+pub fn timeout_secs(expiry: Expiry, timeout: bool) -> Option<f64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(d.as_secs_f64()),
+        _ => timeout.then_some(DEFAULT_TIMEOUT_SECS),
+    }
+}
+
+/// The reissue time in seconds of a session of `expiry` (the layers under
+/// test set none of their own): a tenth of its timeout.
+pub fn reissue_secs(expiry: Expiry, timeout: bool) -> Option<f64> {
+    match expiry {
+        Expiry::Persistent(d) => Some((d / 10).as_secs_f64()),
+        _ => timeout.then_some(DEFAULT_REISSUE_SECS),
+    }
+}
+
+/// The `Max-Age` in seconds of a cookie written for a session of `expiry`
+/// on a layer with [`MAX_AGE`] (`max_age`) or none: a persistent session's
+/// own (as far as `Max-Age` goes), none for a browser session, else the
+/// layer's.
+pub fn max_age_of(expiry: Expiry, max_age: bool) -> Option<i64> {
+    match expiry {
+        Expiry::Persistent(d) => Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        Expiry::BrowserSession => None,
+        _ => max_age.then(|| MAX_AGE.as_secs().try_into().expect("a week")),
+    }
+}
+
 /// Unix seconds now, as the layer writes them.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -498,6 +659,49 @@ pub fn unix_secs(time: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each format's signer, decoder and length rule against the layer: a
+    /// value the target signs is accepted, and one the layer writes
+    /// decodes, is as long as the rule says and is refused for another
+    /// cookie where the format binds the name.
+    #[test]
+    fn every_format_agrees_with_the_layer() {
+        let payload = br#"[1700000300,1700000000,{"user":"ada"}]"#;
+        for format in FORMATS {
+            let layer = layer(format, false, true, false);
+            for (secret, name, accepted) in [
+                (SECRET, COOKIE_NAME, true),
+                (OLD_SECRET, COOKIE_NAME, true),
+                (OTHER_SECRET, COOKIE_NAME, false),
+                (SECRET, OTHER_NAMES[0], !format.binds_name),
+            ] {
+                let value = (format.sign)(secret, name, payload);
+                assert_eq!(
+                    value.len(),
+                    (format.value_len)(payload.len()),
+                    "{}",
+                    format.name
+                );
+                let header = HeaderValue::try_from(format!("{COOKIE_NAME}={value}")).unwrap();
+                let response = request(&layer, &[header], |session| {
+                    assert_eq!(!session.is_new(), accepted, "{} {name:?}", format.name);
+                    session.insert("visits", 1).unwrap();
+                    StatusCode::OK
+                });
+                let Written::Value(written, None) = check_response(&response) else {
+                    panic!("{}: no cookie written", format.name);
+                };
+                let decode = format.decode.expect("every format decodes");
+                let (_, _, state) = decode(&written, SECRET, COOKIE_NAME).expect("decodes");
+                assert_eq!(state.contains_key("user"), accepted, "{}", format.name);
+                assert!(decode(&written, OLD_SECRET, COOKIE_NAME).is_none());
+                for other in OTHER_NAMES {
+                    let opens = decode(&written, SECRET, other).is_some();
+                    assert_eq!(opens, !format.binds_name, "{} {other:?}", format.name);
+                }
+            }
+        }
+    }
 
     #[test]
     fn same_json_compares_numbers_exactly() {
