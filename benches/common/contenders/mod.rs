@@ -3,8 +3,10 @@
 //! carry, made through its own write path.
 
 mod axum_extra;
+mod axum_extra_private;
 mod bare;
 mod cookie_store;
+mod cookie_store_private;
 mod handle;
 mod ours;
 mod primitives;
@@ -34,22 +36,28 @@ pub(crate) enum Contender {
     TowerSessions,
     /// `tower-sessions-cookie-store`, signed cookies.
     CookieStore,
+    /// `tower-sessions-cookie-store`, private (encrypted) cookies.
+    CookieStorePrivate,
     /// `axum-extra`'s `SignedCookieJar` holding a JSON object.
     AxumExtra,
+    /// `axum-extra`'s `PrivateCookieJar` (encrypted) holding a JSON object.
+    AxumExtraPrivate,
     /// HMAC-SHA1, base64 and `serde_json::Value` alone, no HTTP: the floor
     /// for the codec work. No case for `untouched`, which needs none.
     Primitives,
 }
 
 impl Contender {
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 9] = [
         Self::Bare,
         Self::Handle,
         Self::Primitives,
         Self::Ours,
         Self::TowerSessions,
         Self::CookieStore,
+        Self::CookieStorePrivate,
         Self::AxumExtra,
+        Self::AxumExtraPrivate,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -59,7 +67,9 @@ impl Contender {
             Self::Ours => "ours",
             Self::TowerSessions => "tower-sessions",
             Self::CookieStore => "cookie-store",
+            Self::CookieStorePrivate => "cookie-store-private",
             Self::AxumExtra => "axum-extra",
+            Self::AxumExtraPrivate => "axum-extra-private",
             Self::Primitives => "primitives",
         }
     }
@@ -78,13 +88,15 @@ impl Contender {
             Self::Ours => ours::http(scenario),
             Self::TowerSessions => tower_sessions::http(scenario),
             Self::CookieStore => cookie_store::http(scenario),
+            Self::CookieStorePrivate => cookie_store_private::http(scenario),
             Self::AxumExtra => axum_extra::http(scenario),
+            Self::AxumExtraPrivate => axum_extra_private::http(scenario),
             Self::Primitives => unreachable!("not over HTTP"),
         }
     }
 }
 
-/// The key the peers sign their cookies with.
+/// The key the peers sign (or encrypt) their cookies with.
 const COOKIE_KEY: [u8; 64] = [42; 64];
 
 /// The handler of `untouched`, and of bare and handle whatever the
