@@ -10,6 +10,8 @@ mod cookie_store_private;
 mod handle;
 mod ours;
 mod primitives;
+#[cfg(feature = "sealed")]
+mod sealed;
 mod tower_sessions;
 
 use axum::Router;
@@ -32,6 +34,10 @@ pub(crate) enum Contender {
     /// `tower_cookie_session::SessionLayer`, default settings but the
     /// timeout (see `ours::layer`).
     Ours,
+    /// Ours with `Format::sealed()` (XChaCha20-Poly1305); only with the
+    /// crate's `sealed` feature.
+    #[cfg(feature = "sealed")]
+    Sealed,
     /// `tower-sessions` with its `MemoryStore`.
     TowerSessions,
     /// `tower-sessions-cookie-store`, signed cookies.
@@ -48,23 +54,30 @@ pub(crate) enum Contender {
 }
 
 impl Contender {
-    pub(crate) const ALL: [Self; 9] = [
+    /// Every contender this build has, in the order of the tables'
+    /// columns: `sealed` needs the crate's feature of the same name.
+    pub(crate) const ALL: [Self; Self::COUNT] = [
         Self::Bare,
         Self::Handle,
         Self::Primitives,
         Self::Ours,
+        #[cfg(feature = "sealed")]
+        Self::Sealed,
         Self::TowerSessions,
         Self::CookieStore,
         Self::CookieStorePrivate,
         Self::AxumExtra,
         Self::AxumExtraPrivate,
     ];
+    const COUNT: usize = if cfg!(feature = "sealed") { 10 } else { 9 };
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Bare => "bare",
             Self::Handle => "handle",
             Self::Ours => "ours",
+            #[cfg(feature = "sealed")]
+            Self::Sealed => "sealed",
             Self::TowerSessions => "tower-sessions",
             Self::CookieStore => "cookie-store",
             Self::CookieStorePrivate => "cookie-store-private",
@@ -86,6 +99,8 @@ impl Contender {
             Self::Bare => bare::http(scenario),
             Self::Handle => handle::http(scenario),
             Self::Ours => ours::http(scenario),
+            #[cfg(feature = "sealed")]
+            Self::Sealed => sealed::http(scenario),
             Self::TowerSessions => tower_sessions::http(scenario),
             Self::CookieStore => cookie_store::http(scenario),
             Self::CookieStorePrivate => cookie_store_private::http(scenario),
