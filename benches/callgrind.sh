@@ -10,7 +10,10 @@
 # bench binary under `valgrind --tool=callgrind`, counting only inside
 # `profile::requests` (REQUESTS requests, 20000 unless set), and divides
 # the total by the number of requests. The binary is built with
-# `cargo bench --bench profile --no-run` unless PROFILE_BIN names one.
+# `cargo bench --features sealed --bench profile --no-run`, so that the
+# `sealed` contender is there too (FEATURES names other features, or
+# none: `FEATURES= benches/callgrind.sh ...`), unless PROFILE_BIN names
+# one.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -22,7 +25,8 @@ cd "$(dirname "$0")/.."
 
 binary=${PROFILE_BIN:-}
 if [ -z "$binary" ]; then
-    build=$(cargo bench --bench profile --no-run 2>&1) || {
+    features=${FEATURES-sealed}
+    build=$(cargo bench ${features:+--features "$features"} --bench profile --no-run 2>&1) || {
         echo "$build" >&2
         exit 1
     }

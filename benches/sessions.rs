@@ -280,6 +280,41 @@ fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, Strin
         }
         println!("{row}");
     }
+
+    #[cfg(feature = "sealed")]
+    print_sealed_ratios(times);
+}
+
+/// Sealed against ours (the price of encryption) and against the peers
+/// that encrypt too.
+#[cfg(feature = "sealed")]
+fn print_sealed_ratios(times: &Times) {
+    let time = |s: Scenario, c: Contender| times.get(&(s.name(), c.name())).copied();
+    let others = [
+        Contender::Ours,
+        Contender::CookieStorePrivate,
+        Contender::AxumExtraPrivate,
+    ];
+    println!("\nRatios (sealed / other; below 1 is faster):\n");
+    let mut header = String::from("| scenario |");
+    let mut rule = String::from("|---|");
+    for other in others {
+        header += &format!(" sealed / {} |", other.name());
+        rule += "---:|";
+    }
+    println!("{header}\n{rule}");
+    for scenario in Scenario::ALL {
+        let Some(sealed) = time(scenario, Contender::Sealed) else {
+            continue;
+        };
+        let mut row = format!("| {} |", scenario.name());
+        for other in others {
+            let cell =
+                time(scenario, other).map_or("-".to_owned(), |o| format!("{:.2}", sealed / o));
+            row += &format!(" {cell} |");
+        }
+        println!("{row}");
+    }
 }
 
 /// The median of a benchmark measured after `started`, in nanoseconds.

@@ -1,8 +1,11 @@
-//! `tower-sessions-cookie-store`, signed cookies.
+//! `tower-sessions-cookie-store`, signed cookies. `cookie_store_private`
+//! is the same with private (encrypted) cookies, through the same code.
 
 use axum::{Extension, Router, routing::get};
 use http::HeaderValue;
-use tower_sessions_cookie_store::{CookieSessionConfig, CookieSessionManagerLayer, Key, Session};
+use tower_sessions_cookie_store::{
+    CookieController, CookieSessionConfig, CookieSessionManagerLayer, Key, Session,
+};
 
 use super::{COOKIE_KEY, ignore};
 use crate::common::{
@@ -33,13 +36,22 @@ async fn new(Extension(session): Extension<Session>) -> String {
 }
 
 pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
+    http_in(CookieSessionManagerLayer::signed, scenario)
+}
+
+/// The router and cookie of the layer that `mode` makes from the key
+/// (`CookieSessionManagerLayer::signed` or `::private`).
+pub(super) fn http_in<C: CookieController>(
+    mode: fn(Key) -> CookieSessionManagerLayer<C>,
+    scenario: Scenario,
+) -> (Router, Option<HeaderValue>) {
     let layer = || {
         // Its envelope and base64url make ~3 KB of state larger than the
         // default 4096-byte limit; raise it so the scenario can run.
         let config = CookieSessionConfig::default()
             .with_secure(false)
             .with_max_cookie_bytes(8192);
-        CookieSessionManagerLayer::signed(Key::from(&COOKIE_KEY)).with_config(config)
+        mode(Key::from(&COOKIE_KEY)).with_config(config)
     };
     let cookie = scenario.state().map(|state| {
         seed(

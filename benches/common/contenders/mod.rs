@@ -3,11 +3,15 @@
 //! carry, made through its own write path.
 
 mod axum_extra;
+mod axum_extra_private;
 mod bare;
 mod cookie_store;
+mod cookie_store_private;
 mod handle;
 mod ours;
 mod primitives;
+#[cfg(feature = "sealed")]
+mod sealed;
 mod tower_sessions;
 
 use axum::Router;
@@ -30,36 +34,55 @@ pub(crate) enum Contender {
     /// `tower_cookie_session::SessionLayer`, default settings but the
     /// timeout (see `ours::layer`).
     Ours,
+    /// Ours with `Format::sealed()` (XChaCha20-Poly1305); only with the
+    /// crate's `sealed` feature.
+    #[cfg(feature = "sealed")]
+    Sealed,
     /// `tower-sessions` with its `MemoryStore`.
     TowerSessions,
     /// `tower-sessions-cookie-store`, signed cookies.
     CookieStore,
+    /// `tower-sessions-cookie-store`, private (encrypted) cookies.
+    CookieStorePrivate,
     /// `axum-extra`'s `SignedCookieJar` holding a JSON object.
     AxumExtra,
+    /// `axum-extra`'s `PrivateCookieJar` (encrypted) holding a JSON object.
+    AxumExtraPrivate,
     /// HMAC-SHA1, base64 and `serde_json::Value` alone, no HTTP: the floor
     /// for the codec work. No case for `untouched`, which needs none.
     Primitives,
 }
 
 impl Contender {
-    pub(crate) const ALL: [Self; 7] = [
+    /// Every contender this build has, in the order of the tables'
+    /// columns: `sealed` needs the crate's feature of the same name.
+    pub(crate) const ALL: [Self; Self::COUNT] = [
         Self::Bare,
         Self::Handle,
         Self::Primitives,
         Self::Ours,
+        #[cfg(feature = "sealed")]
+        Self::Sealed,
         Self::TowerSessions,
         Self::CookieStore,
+        Self::CookieStorePrivate,
         Self::AxumExtra,
+        Self::AxumExtraPrivate,
     ];
+    const COUNT: usize = if cfg!(feature = "sealed") { 10 } else { 9 };
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Bare => "bare",
             Self::Handle => "handle",
             Self::Ours => "ours",
+            #[cfg(feature = "sealed")]
+            Self::Sealed => "sealed",
             Self::TowerSessions => "tower-sessions",
             Self::CookieStore => "cookie-store",
+            Self::CookieStorePrivate => "cookie-store-private",
             Self::AxumExtra => "axum-extra",
+            Self::AxumExtraPrivate => "axum-extra-private",
             Self::Primitives => "primitives",
         }
     }
@@ -76,15 +99,19 @@ impl Contender {
             Self::Bare => bare::http(scenario),
             Self::Handle => handle::http(scenario),
             Self::Ours => ours::http(scenario),
+            #[cfg(feature = "sealed")]
+            Self::Sealed => sealed::http(scenario),
             Self::TowerSessions => tower_sessions::http(scenario),
             Self::CookieStore => cookie_store::http(scenario),
+            Self::CookieStorePrivate => cookie_store_private::http(scenario),
             Self::AxumExtra => axum_extra::http(scenario),
+            Self::AxumExtraPrivate => axum_extra_private::http(scenario),
             Self::Primitives => unreachable!("not over HTTP"),
         }
     }
 }
 
-/// The key the peers sign their cookies with.
+/// The key the peers sign (or encrypt) their cookies with.
 const COOKIE_KEY: [u8; 64] = [42; 64];
 
 /// The handler of `untouched`, and of bare and handle whatever the

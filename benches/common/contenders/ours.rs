@@ -1,5 +1,5 @@
 //! `tower_cookie_session::SessionLayer`, and the cookie it writes, which
-//! bare and primitives get too.
+//! bare and primitives get too. `sealed` is the same in another format.
 //!
 //! The handlers take `Extension<Session>` rather than `Session` so that
 //! the benchmarks need no feature: with `axum`, the `Session` extractor
@@ -7,7 +7,7 @@
 
 use axum::{Extension, Router, routing::get};
 use http::HeaderValue;
-use tower_cookie_session::{Session, SessionLayer};
+use tower_cookie_session::{Format, Session, SessionLayer};
 
 use super::ignore;
 use crate::common::{
@@ -37,13 +37,21 @@ async fn new(Extension(session): Extension<Session>) -> String {
 /// Default settings but a one-day timeout: with the default 20 minutes,
 /// a cookie is reissued two minutes after it was written, and a long
 /// measurement would turn reads into writes. The checks cost the same.
-fn layer() -> SessionLayer {
-    let layer = SessionLayer::new(SECRET).timeout(Some(std::time::Duration::from_secs(86_400)));
+fn layer(format: &Format) -> SessionLayer {
+    let layer = SessionLayer::new(SECRET)
+        .timeout(Some(std::time::Duration::from_secs(86_400)))
+        .format(format.clone());
     layer.validate().expect("valid settings");
     layer
 }
 
 pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
+    http_in(&Format::default(), scenario)
+}
+
+/// Ours in `format`, the settings otherwise the same: the router, and
+/// the cookie the same layer writes for the scenario's state.
+pub(super) fn http_in(format: &Format, scenario: Scenario) -> (Router, Option<HeaderValue>) {
     let route = match scenario {
         Scenario::Untouched => get(ignore),
         Scenario::Read => get(read),
@@ -52,14 +60,18 @@ pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
     };
     let router = Router::new()
         .route("/", route)
-        .layer(layer())
+        .layer(layer(format))
         .with_state(());
-    (router, cookie(scenario))
+    (router, cookie_in(format, scenario))
 }
 
 /// The cookie our layer writes for the scenario's state, made by our
 /// layer; bare and primitives get the same one.
 pub(super) fn cookie(scenario: Scenario) -> Option<HeaderValue> {
+    cookie_in(&Format::default(), scenario)
+}
+
+fn cookie_in(format: &Format, scenario: Scenario) -> Option<HeaderValue> {
     let state = scenario.state()?;
     let seeder = Router::new()
         .route(
@@ -70,6 +82,6 @@ pub(super) fn cookie(scenario: Scenario) -> Option<HeaderValue> {
                 }
             }),
         )
-        .layer(layer());
+        .layer(layer(format));
     Some(seed(seeder))
 }
