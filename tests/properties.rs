@@ -246,40 +246,45 @@ fn tamper() -> impl Strategy<Value = Tamper> {
     ]
 }
 
+/// Stores `state` through `layer`, then reads it back in the next request,
+/// as a browser would: the JSON text comes back byte for byte, so the
+/// values are the originals. States over the size limit are discarded.
+fn round_trips(layer: &SessionLayer, state: &BTreeMap<String, Value>) -> Result<(), TestCaseError> {
+    let mut browser = Browser::default();
+    let fits = browser.send(layer, |s| {
+        state.iter().all(|(k, v)| match s.insert(k.as_str(), v) {
+            Ok(()) => true,
+            Err(SessionError::TooLarge { .. }) => false,
+            Err(e) => panic!("{e}"),
+        })
+    });
+    prop_assume!(fits, "the state is over the size limit");
+    let (seen, raw) = browser.send(layer, |s| {
+        let raw: BTreeMap<String, String> = s
+            .keys()
+            .into_iter()
+            .map(|k| {
+                let raw: Box<RawValue> = s.get(&k).unwrap().unwrap();
+                (k, raw.get().to_owned())
+            })
+            .collect();
+        (contents(s), raw)
+    });
+    let written: BTreeMap<String, String> = state
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
+        .collect();
+    prop_assert_eq!(raw, written);
+    prop_assert_eq!(seen, as_read(state));
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn any_json_state_round_trips_unchanged(state in state()) {
-        let layer = SessionLayer::new(SECRET);
-        let mut browser = Browser::default();
-        let fits = browser.send(&layer, |s| {
-            state.iter().all(|(k, v)| match s.insert(k.as_str(), v) {
-                Ok(()) => true,
-                Err(SessionError::TooLarge { .. }) => false,
-                Err(e) => panic!("{e}"),
-            })
-        });
-        prop_assume!(fits, "the state is over the size limit");
-        let (seen, raw) = browser.send(&layer, |s| {
-            let raw: BTreeMap<String, String> = s
-                .keys()
-                .into_iter()
-                .map(|k| {
-                    let raw: Box<RawValue> = s.get(&k).unwrap().unwrap();
-                    (k, raw.get().to_owned())
-                })
-                .collect();
-            (contents(s), raw)
-        });
-        // The JSON text comes back byte for byte...
-        let written: BTreeMap<String, String> = state
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
-            .collect();
-        prop_assert_eq!(raw, written);
-        // ...so the values are the originals.
-        prop_assert_eq!(seen, as_read(&state));
+        round_trips(&SessionLayer::new(SECRET), &state)?;
     }
 }
 
@@ -472,6 +477,29 @@ fn apply(session: &Session, model: &mut BTreeMap<String, Value>, op: &Op) {
     }
 }
 
+/// Runs `requests` of operations through `layer`, a browser feeding each
+/// response's cookie to the next request, against a `BTreeMap` model: the
+/// first request sees an empty session, every later one exactly what the
+/// one before left.
+fn matches_the_model(layer: &SessionLayer, requests: &[Vec<Op>]) -> Result<(), TestCaseError> {
+    let mut browser = Browser::default();
+    let mut model = BTreeMap::new();
+    for ops in requests {
+        let before = model.clone();
+        let seen = browser.send(layer, |s| {
+            let seen = contents(s);
+            for op in ops {
+                apply(s, &mut model, op);
+            }
+            seen
+        });
+        prop_assert_eq!(seen, before);
+    }
+    let seen = browser.send(layer, contents);
+    prop_assert_eq!(seen, model);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -479,24 +507,7 @@ proptest! {
     fn operations_over_requests_match_a_btreemap(
         requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
     ) {
-        let layer = SessionLayer::new(SECRET);
-        let mut browser = Browser::default();
-        let mut model = BTreeMap::new();
-        for ops in &requests {
-            // The first request sees an empty session; every later one
-            // exactly what the one before left.
-            let before = model.clone();
-            let seen = browser.send(&layer, |s| {
-                let seen = contents(s);
-                for op in ops {
-                    apply(s, &mut model, op);
-                }
-                seen
-            });
-            prop_assert_eq!(seen, before);
-        }
-        let seen = browser.send(&layer, contents);
-        prop_assert_eq!(seen, model);
+        matches_the_model(&SessionLayer::new(SECRET), &requests)?;
     }
 }
 
@@ -588,33 +599,7 @@ mod sealed {
 
         #[test]
         fn any_json_state_round_trips_unchanged(state in state()) {
-            let layer = sealed_layer(SECRET);
-            let mut browser = Browser::default();
-            let fits = browser.send(&layer, |s| {
-                state.iter().all(|(k, v)| match s.insert(k.as_str(), v) {
-                    Ok(()) => true,
-                    Err(SessionError::TooLarge { .. }) => false,
-                    Err(e) => panic!("{e}"),
-                })
-            });
-            prop_assume!(fits, "the state is over the size limit");
-            let (seen, raw) = browser.send(&layer, |s| {
-                let raw: BTreeMap<String, String> = s
-                    .keys()
-                    .into_iter()
-                    .map(|k| {
-                        let raw: Box<RawValue> = s.get(&k).unwrap().unwrap();
-                        (k, raw.get().to_owned())
-                    })
-                    .collect();
-                (contents(s), raw)
-            });
-            let written: BTreeMap<String, String> = state
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap()))
-                .collect();
-            prop_assert_eq!(raw, written);
-            prop_assert_eq!(seen, as_read(&state));
+            round_trips(&sealed_layer(SECRET), &state)?;
         }
     }
 
@@ -733,22 +718,7 @@ mod sealed {
         fn operations_over_requests_match_a_btreemap(
             requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
         ) {
-            let layer = sealed_layer(SECRET);
-            let mut browser = Browser::default();
-            let mut model = BTreeMap::new();
-            for ops in &requests {
-                let before = model.clone();
-                let seen = browser.send(&layer, |s| {
-                    let seen = contents(s);
-                    for op in ops {
-                        apply(s, &mut model, op);
-                    }
-                    seen
-                });
-                prop_assert_eq!(seen, before);
-            }
-            let seen = browser.send(&layer, contents);
-            prop_assert_eq!(seen, model);
+            matches_the_model(&sealed_layer(SECRET), &requests)?;
         }
     }
 }
