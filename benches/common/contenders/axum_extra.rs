@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
 use http::HeaderValue;
 use serde_json::{Map, Value};
 
-use super::{COOKIE_KEY, bare::Noop, ignore};
+use super::{COOKIE_KEY, bare::Noop, route};
 use crate::common::{
     Scenario,
     drive::seed,
@@ -96,12 +96,7 @@ pub(super) fn http_in<J: Jar>(scenario: Scenario) -> (Router, Option<HeaderValue
                 .with_state(key.clone()),
         )
     });
-    let route = match scenario {
-        Scenario::Untouched => get(ignore),
-        Scenario::Read => get(read::<J>),
-        Scenario::Write | Scenario::Write3k => get(write::<J>),
-        Scenario::New => get(new::<J>),
-    };
+    let route = route(scenario, get(read::<J>), get(write::<J>), get(new::<J>));
     let router = Router::new()
         .route("/", route)
         .layer(Noop::new())

@@ -7,7 +7,7 @@ use tower_sessions_cookie_store::{
     CookieController, CookieSessionConfig, CookieSessionManagerLayer, Key, Session,
 };
 
-use super::{COOKIE_KEY, ignore};
+use super::{COOKIE_KEY, route};
 use crate::common::{
     Scenario,
     drive::seed,
@@ -67,12 +67,7 @@ pub(super) fn http_in<C: CookieController>(
                 .layer(layer()),
         )
     });
-    let route = match scenario {
-        Scenario::Untouched => get(ignore),
-        Scenario::Read => get(read),
-        Scenario::Write | Scenario::Write3k => get(write),
-        Scenario::New => get(new),
-    };
+    let route = route(scenario, get(read), get(write), get(new));
     let router = Router::new()
         .route("/", route)
         .layer(layer())

@@ -14,7 +14,10 @@ mod primitives;
 mod sealed;
 mod tower_sessions;
 
-use axum::Router;
+use axum::{
+    Router,
+    routing::{MethodRouter, get},
+};
 use http::HeaderValue;
 
 pub(super) use primitives::Primitives;
@@ -118,4 +121,20 @@ const COOKIE_KEY: [u8; 64] = [42; 64];
 /// scenario.
 async fn ignore() -> String {
     "ok".to_owned()
+}
+
+/// The route of `scenario`, given a contender's handlers for it: the
+/// untouched scenario ignores the session in every contender.
+fn route<S: Clone + Send + Sync + 'static>(
+    scenario: Scenario,
+    read: MethodRouter<S>,
+    write: MethodRouter<S>,
+    new: MethodRouter<S>,
+) -> MethodRouter<S> {
+    match scenario {
+        Scenario::Untouched => get(ignore),
+        Scenario::Read => read,
+        Scenario::Write | Scenario::Write3k => write,
+        Scenario::New => new,
+    }
 }

@@ -9,7 +9,7 @@ use axum::{Extension, Router, routing::get};
 use http::HeaderValue;
 use tower_cookie_session::{Format, Session, SessionLayer};
 
-use super::ignore;
+use super::route;
 use crate::common::{
     Scenario,
     drive::seed,
@@ -52,12 +52,7 @@ pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
 /// Ours in `format`, the settings otherwise the same: the router, and
 /// the cookie the same layer writes for the scenario's state.
 pub(super) fn http_in(format: &Format, scenario: Scenario) -> (Router, Option<HeaderValue>) {
-    let route = match scenario {
-        Scenario::Untouched => get(ignore),
-        Scenario::Read => get(read),
-        Scenario::Write | Scenario::Write3k => get(write),
-        Scenario::New => get(new),
-    };
+    let route = route(scenario, get(read), get(write), get(new));
     let router = Router::new()
         .route("/", route)
         .layer(layer(format))

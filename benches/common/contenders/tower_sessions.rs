@@ -5,7 +5,7 @@ use axum::{Router, routing::get};
 use http::HeaderValue;
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
 
-use super::ignore;
+use super::route;
 use crate::common::{
     Scenario,
     drive::seed,
@@ -50,12 +50,7 @@ pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
                 .layer(layer()),
         )
     });
-    let route = match scenario {
-        Scenario::Untouched => get(ignore),
-        Scenario::Read => get(read),
-        Scenario::Write | Scenario::Write3k => get(write),
-        Scenario::New => get(new),
-    };
+    let route = route(scenario, get(read), get(write), get(new));
     let router = Router::new()
         .route("/", route)
         .layer(layer())
