@@ -1,11 +1,20 @@
 //! The configuration a [`SessionLayer`](crate::SessionLayer) builds, and
 //! its validation.
 
-use std::{fmt, sync::OnceLock, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use cookie::SameSite;
 
-use crate::{codec::Codec, error::ConfigError, format::Format};
+use crate::{
+    codec::Codec,
+    error::ConfigError,
+    format::Format,
+    revocation::{Revocations, Revoker, WhenUnavailable},
+};
 
 /// Shortest secret accepted, in bytes.
 ///
@@ -56,6 +65,9 @@ pub(crate) struct Config {
     pub(crate) same_site: SameSite,
     pub(crate) partitioned: bool,
     pub(crate) cookie_on_exception: bool,
+    /// Where revocations are kept; `None`: revocation is off.
+    pub(crate) revocation: Option<Arc<dyn Revocations>>,
+    pub(crate) when_unavailable: WhenUnavailable,
     pub(crate) format: Format,
     /// The format with the secrets keyed for it; see [`Config::rekey`].
     pub(crate) codec: Codec,
@@ -86,6 +98,8 @@ impl Config {
             same_site: SameSite::Lax,
             partitioned: false,
             cookie_on_exception: true,
+            revocation: None,
+            when_unavailable: WhenUnavailable::default(),
             verdict: OnceLock::new(),
             set_cookie_attributes: OnceLock::new(),
         }
@@ -99,6 +113,14 @@ impl Config {
             &self.secret.0,
             self.fallback_secrets.iter().map(|s| &*s.0),
         );
+    }
+
+    /// What records revocations, when revocation is on and bounded.
+    pub(crate) fn revoker(&self) -> Option<Revoker> {
+        Some(Revoker::new(
+            Arc::clone(self.revocation.as_ref()?),
+            self.max_lifetime?,
+        ))
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -172,6 +194,11 @@ impl Config {
                 reissue_time,
                 timeout,
             });
+        }
+        // A revocation record must outlive every cookie it covers, and an
+        // active session's cookie is renewed for as long as it is used.
+        if self.revocation.is_some() && self.max_lifetime.is_none() {
+            return Err(ConfigError::RevocationWithoutMaxLifetime);
         }
         Ok(())
     }

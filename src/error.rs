@@ -70,6 +70,12 @@ pub enum ConfigError {
         /// The name that was given.
         name: String,
     },
+    /// Revocation is on without `max_lifetime`: a session in use is
+    /// renewed for ever, so a record revoking it could never expire.
+    RevocationWithoutMaxLifetime,
+    /// [`SessionLayer::revoker`](crate::SessionLayer::revoker) was asked
+    /// of a layer without revocation.
+    RevocationOff,
 }
 
 impl fmt::Display for ConfigError {
@@ -129,6 +135,15 @@ impl fmt::Display for ConfigError {
                 f,
                 "hashalg {name:?} is not offered; use sha512 (Pyramid's default), sha384, \
                  sha256 or sha1"
+            ),
+            Self::RevocationWithoutMaxLifetime => f.write_str(
+                "revocation needs `.max_lifetime(...)`: a session in use is renewed for ever \
+                 without it, so a revocation record could never expire; set the longest a \
+                 session may live (e.g. 30 days)",
+            ),
+            Self::RevocationOff => f.write_str(
+                "`revoker()` needs revocation: add `.revocation(MemoryRevocations::new())` \
+                 or `.revocation(RedisRevocations::connect(url).await?)` to the layer",
             ),
         }
     }

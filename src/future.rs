@@ -10,14 +10,16 @@ use std::{
 
 use cookie::Cookie;
 use http::{
-    HeaderMap, HeaderValue, Response,
+    HeaderMap, HeaderValue, Request, Response,
     header::Entry,
     header::{SET_COOKIE, VARY},
 };
 use pin_project_lite::pin_project;
+use tower_service::Service;
 
 use crate::{
     config::Config,
+    revocation::{RevocationError, RevocationFuture, SessionIdentity, WhenUnavailable},
     session::{CookieAction, Session},
 };
 
@@ -27,50 +29,196 @@ pin_project! {
     /// When the inner service answers `Ok(response)` and the session was
     /// used, it adds `Vary: Cookie` and, when the session must be saved,
     /// `Set-Cookie`. An `Err` passes through unchanged.
-    #[derive(Debug)]
-    pub struct ResponseFuture<F> {
+    ///
+    /// With revocation on, it first asks the store whether the request's
+    /// session cookie was revoked, then calls the inner service; and when
+    /// the handler invalidated a session, it records the revocation of the
+    /// old one before handing the response on.
+    pub struct ResponseFuture<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
         #[pin]
-        inner: F,
+        step: Step<S, ReqBody>,
         session: Option<Session>,
     }
 }
 
-impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, session: Session) -> Self {
+pin_project! {
+    #[project = StepProj]
+    enum Step<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        /// Asking the revocation store about the request's cookie.
+        Checking { checking: Option<Box<Checking<S, ReqBody>>> },
+        /// Waiting for the inner service.
+        Calling { #[pin] future: S::Future },
+        /// Recording the revocation `invalidate` left.
+        Revoking { revoking: Option<Box<(RevocationFuture<()>, S::Response)>> },
+    }
+}
+
+/// The check, and what the inner service is called with once it is done.
+struct Checking<S, ReqBody> {
+    check: RevocationFuture<bool>,
+    service: S,
+    request: Request<ReqBody>,
+}
+
+impl<S, ReqBody> std::fmt::Debug for ResponseFuture<S, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let step = match self.step {
+            Step::Checking { .. } => "checking revocation",
+            Step::Calling { .. } => "calling the inner service",
+            Step::Revoking { .. } => "recording a revocation",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("step", &step)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+impl<S, ReqBody> ResponseFuture<S, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+{
+    pub(crate) fn new(future: S::Future, session: Session) -> Self {
         Self {
-            inner,
+            step: Step::Calling { future },
+            session: Some(session),
+        }
+    }
+
+    /// Checks `identity` before calling `service` (ready) with `request`.
+    pub(crate) fn checking(
+        identity: SessionIdentity,
+        service: S,
+        request: Request<ReqBody>,
+        session: Session,
+    ) -> Self {
+        let check = session.config().revoker().map_or_else(
+            || -> RevocationFuture<bool> { Box::pin(async { Ok(false) }) },
+            |revoker| revoker.is_revoked(&identity),
+        );
+        Self {
+            step: Step::Checking {
+                checking: Some(Box::new(Checking {
+                    check,
+                    service,
+                    request,
+                })),
+            },
             session: Some(session),
         }
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F>
+#[allow(
+    clippy::expect_used,
+    reason = "a future polled after it completed, as tower's own futures do"
+)]
+impl<S, ReqBody, B> Future for ResponseFuture<S, ReqBody>
 where
-    F: Future<Output = Result<Response<B>, E>>,
+    S: Service<Request<ReqBody>, Response = Response<B>>,
 {
-    type Output = F::Output;
+    type Output = Result<S::Response, S::Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
-        if let Some(session) = this.session.take() {
-            save(&session, &mut response);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut this = self.as_mut().project();
+            let next = match this.step.as_mut().project() {
+                StepProj::Checking { checking } => {
+                    let pending = checking.as_mut().expect("polled after completion");
+                    let outcome = ready!(pending.check.as_mut().poll(cx));
+                    let Checking {
+                        mut service,
+                        request,
+                        ..
+                    } = *checking.take().expect("polled after completion");
+                    if let Some(session) = this.session.as_ref() {
+                        apply_check(session, outcome);
+                    }
+                    Step::Calling {
+                        future: service.call(request),
+                    }
+                }
+                StepProj::Calling { future } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    let Some(session) = this.session.take() else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    match save(&session, &mut response) {
+                        None => return Poll::Ready(Ok(response)),
+                        Some(revoke) => Step::Revoking {
+                            revoking: Some(Box::new((revoke, response))),
+                        },
+                    }
+                }
+                StepProj::Revoking { revoking } => {
+                    let pending = revoking.as_mut().expect("polled after completion");
+                    let _outcome = ready!(pending.0.as_mut().poll(cx));
+                    #[cfg(feature = "tracing")]
+                    if let Err(e) = &_outcome {
+                        tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
+                    }
+                    let (_, response) = *revoking.take().expect("polled after completion");
+                    return Poll::Ready(Ok(response));
+                }
+            };
+            this.step.set(next);
         }
-        Poll::Ready(Ok(response))
     }
 }
 
-fn save<B>(session: &Session, response: &mut Response<B>) {
+/// Acts on the store's answer: a revoked session, or an unanswered check
+/// under [`WhenUnavailable::Revoked`], becomes a fresh one.
+fn apply_check(session: &Session, outcome: Result<bool, RevocationError>) {
+    let refuse = match outcome {
+        Ok(revoked) => {
+            #[cfg(feature = "tracing")]
+            if revoked {
+                tracing::debug!(cookie = %session.config().cookie_name, "session revoked; starting fresh");
+            }
+            revoked
+        }
+        Err(_e) => {
+            let when = session.config().when_unavailable;
+            #[cfg(feature = "tracing")]
+            tracing::warn!(
+                cookie = %session.config().cookie_name,
+                error = %_e,
+                treated_as = ?when,
+                "revocation store unavailable"
+            );
+            when == WhenUnavailable::Revoked
+        }
+    };
+    if refuse {
+        session.refuse();
+    }
+}
+
+/// Writes the session into the response; returns the revocation that
+/// `invalidate` left, if the response carries out the session's changes.
+fn save<B>(session: &Session, response: &mut Response<B>) -> Option<RevocationFuture<()>> {
     let config = session.config();
     let may_write = !response.status().is_server_error() || config.cookie_on_exception;
     // `None`: the handler never used the session, and the response does
     // not depend on it.
-    let Some(action) = session.cookie_action(may_write) else {
-        return;
-    };
+    let action = session.cookie_action(may_write)?;
     add_vary_cookie(response.headers_mut());
+    let revoke = if may_write && config.revocation.is_some() {
+        session.take_revocation()
+    } else {
+        None
+    };
     let header = match action {
-        CookieAction::Keep => return,
+        CookieAction::Keep => return revoke,
         CookieAction::Write { value, max_age } if max_age == config.max_age => {
             set_cookie_header(config, value)
         }
@@ -87,6 +235,7 @@ fn save<B>(session: &Session, response: &mut Response<B>) {
     if let Ok(value) = HeaderValue::try_from(header) {
         response.headers_mut().append(SET_COOKIE, value);
     }
+    revoke
 }
 
 /// `name=value` and the configured attributes, written around `value`

@@ -102,7 +102,11 @@ impl SessionLayer {
         })
     }
 
-    fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
         let config = Arc::make_mut(&mut self.config);
         f(config);
         // What was derived from the previous configuration.

@@ -139,6 +139,7 @@ mod extract;
 mod format;
 mod future;
 mod layer;
+mod revocation;
 mod service;
 mod session;
 
@@ -158,5 +159,11 @@ pub use format::Format;
 pub use format::HashAlg;
 pub use future::ResponseFuture;
 pub use layer::SessionLayer;
+#[cfg(feature = "redis")]
+pub use revocation::RedisRevocations;
+pub use revocation::{
+    MemoryRevocations, RevocationError, RevocationFuture, Revocations, Revoker, SessionIdentity,
+    WhenUnavailable,
+};
 pub use service::SessionService;
 pub use session::{Expiry, MAX_CLOCK_SKEW, Session};

@@ -14,10 +14,12 @@ use crate::{config::Config, future::ResponseFuture, session::Session};
 /// The service made by [`SessionLayer`](crate::SessionLayer).
 ///
 /// It puts a [`Session`] into the request extensions (undecoded: the
-/// cookie is verified only if a handler uses the session) and, through
+/// cookie is verified only if a handler uses the session, or, with
+/// revocation on, to check it before the inner service) and, through
 /// [`ResponseFuture`], writes the cookie back. It demands nothing of the
 /// request and response bodies, so it wraps axum, hyper and tonic services
-/// alike.
+/// alike; the inner service must be `Clone` (as axum's, hyper's and
+/// tonic's are), for the revocation check to run before it.
 ///
 /// ```
 /// use http::{Request, Response};
@@ -87,11 +89,11 @@ impl<S> SessionService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S, ReqBody>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -101,6 +103,14 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let session = Session::new(Arc::clone(&self.config), req.headers());
         req.extensions_mut().insert(session.clone());
+        // With revocation on, a session cookie is checked before the inner
+        // service: the future calls the service that `poll_ready` readied,
+        // and a clone takes its place here.
+        if let Some(identity) = session.identity_to_check() {
+            let clone = self.inner.clone();
+            let ready = std::mem::replace(&mut self.inner, clone);
+            return ResponseFuture::checking(identity, ready, req, session);
+        }
         ResponseFuture::new(self.inner.call(req), session)
     }
 }

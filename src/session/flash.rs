@@ -57,7 +57,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let message = serde_json::value::to_raw_value(&message).map_err(SessionError::Serialize)?;
         let key = flash_key(queue);
-        let codec = &self.shared.config.codec;
+        let config = &self.shared.config;
         // One lock for the look-up and the store.
         self.with(|loaded| {
             // Queued messages stay as their JSON text, so that what another
@@ -71,7 +71,7 @@ impl Session {
                 return Ok(());
             }
             messages.push(message);
-            loaded.set(codec, key, to_raw(&messages)?)
+            loaded.set(config, key, to_raw(&messages)?)
         })
     }
 

@@ -14,7 +14,7 @@ use std::{
 
 use http::{HeaderMap, HeaderValue, header::COOKIE};
 
-use super::{expiry::Expiry, same_json::same_json};
+use super::{expiry::Expiry, revocation::Revocable, same_json::same_json};
 use crate::{
     codec::{
         MAX_COOKIE_VALUE_LEN, WireFormat,
@@ -73,6 +73,10 @@ pub(super) struct Loaded {
     /// The payload as the last successful `set` encoded it, and the state's
     /// generation then: the response reuses it if nothing changed since.
     encoded: Option<(u64, Vec<u8>)>,
+    /// With revocation on: the id, subject and creation time the cookie
+    /// carried, and, once `invalidate` dropped them, what the response
+    /// must revoke.
+    pub(super) revocable: Option<Box<Revocable>>,
 }
 
 /// What the response should do with the cookie.
@@ -129,18 +133,25 @@ impl Loaded {
                     }
                     // Within the allowed skew, a time ahead of ours is taken
                     // as now, so that no future time is written back.
-                    None => Self {
-                        now,
-                        accessed: payload.accessed.min(now),
-                        created: payload.created.min(now),
-                        state: payload.state,
-                        new: false,
-                        changed: false,
-                        invalidated: false,
-                        resign: index > 0,
-                        had_cookie,
-                        encoded: None,
-                    },
+                    None => {
+                        let mut loaded = Self {
+                            now,
+                            accessed: payload.accessed.min(now),
+                            created: payload.created.min(now),
+                            state: payload.state,
+                            new: false,
+                            changed: false,
+                            invalidated: false,
+                            resign: index > 0,
+                            had_cookie,
+                            encoded: None,
+                            revocable: None,
+                        };
+                        if config.revocation.is_some() {
+                            loaded.revocable = Some(Box::new(Revocable::of_cookie(&loaded)));
+                        }
+                        loaded
+                    }
                 };
             }
         }
@@ -160,32 +171,46 @@ impl Loaded {
             resign: false,
             had_cookie,
             encoded: None,
+            revocable: None,
         }
     }
 
-    /// Drops everything and starts a brand-new session.
+    /// Drops everything and starts a brand-new session; with revocation
+    /// on, the cookie's id is to be revoked.
     pub(super) fn invalidate(&mut self) {
+        let revocable = self.revocable.take().map(Revocable::invalidated);
         *self = Self {
             invalidated: true,
+            revocable,
             ..Self::fresh(self.now, self.had_cookie)
         };
+    }
+
+    /// The cookie's session was revoked: a fresh one, as for a bad cookie.
+    pub(super) fn refuse(&mut self) {
+        *self = Self::fresh(self.now, self.had_cookie);
     }
 
     /// Stores `raw` under `key` unless the cookie would grow too large.
     pub(super) fn set(
         &mut self,
-        codec: &impl WireFormat,
+        config: &Config,
         key: String,
         raw: String,
     ) -> Result<(), SessionError> {
         if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
             return Ok(());
         }
+        // Measured with the id it will be written with.
+        let id = self.ensure_id(config);
         let previous = self.state.insert(key, raw);
         let json = self.encode();
-        let size = codec.value_len(&json);
+        let size = config.codec.value_len(&json);
         if size > MAX_COOKIE_VALUE_LEN {
             self.state.restore(previous);
+            if let Some(id) = id {
+                self.state.restore(id);
+            }
             return Err(SessionError::TooLarge {
                 size,
                 limit: MAX_COOKIE_VALUE_LEN,
@@ -200,7 +225,7 @@ impl Loaded {
     /// `invalidate` (if one was sent); write it when changed, new and
     /// holding something, opened with a fallback secret or due for
     /// reissue, and only if it fits.
-    pub(super) fn decide(&self, config: &Config) -> CookieAction {
+    pub(super) fn decide(&mut self, config: &Config) -> CookieAction {
         if self.invalidated && self.state.is_empty() {
             return if self.had_cookie {
                 CookieAction::Remove
@@ -219,6 +244,9 @@ impl Loaded {
         if !(self.changed || new_and_kept || self.resign || reissue_due) {
             return CookieAction::Keep;
         }
+        // A session written without an id (by Pyramid, or before
+        // revocation was turned on) gets one now.
+        self.ensure_id(config);
         let json = match &self.encoded {
             Some((generation, json)) if *generation == self.state.generation() => {
                 Cow::Borrowed(json.as_slice())

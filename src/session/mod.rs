@@ -25,6 +25,7 @@ mod csrf;
 mod expiry;
 mod flash;
 mod lifecycle;
+mod revocation;
 mod same_json;
 
 pub use expiry::Expiry;
@@ -69,8 +70,9 @@ struct Shared {
     /// `None` until first use. Boxed, so that a request that never uses
     /// the session does not move the space for it around.
     loaded: Mutex<Option<Box<Loaded>>>,
-    /// Set on first use, under the lock: the response of a request that
-    /// never used the session reads this, and takes no lock.
+    /// Set on the handler's first use, under the lock: the response of a
+    /// request that never used the session reads this, and takes no lock.
+    /// (The layer's revocation check loads the session without using it.)
     used: AtomicBool,
 }
 
@@ -118,18 +120,35 @@ impl Session {
 
     /// Runs `f` on the session, loading it on first use.
     fn with<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
+        self.peek(|loaded| {
+            self.shared.used.store(true, Ordering::Relaxed);
+            f(loaded)
+        })
+    }
+
+    /// [`with`](Self::with), for the layer: not a use by the handler.
+    fn peek<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
         let mut guard = self.lock();
         let loaded = guard.get_or_insert_with(|| {
-            self.shared.used.store(true, Ordering::Relaxed);
             Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
         });
         f(loaded)
     }
 
+    /// Whether the request had a `Cookie` header at all.
+    fn has_cookie_header(&self) -> bool {
+        !matches!(self.shared.cookies, RequestCookies::None)
+    }
+
+    /// Whether a handler used the session.
+    fn used(&self) -> bool {
+        self.shared.used.load(Ordering::Relaxed)
+    }
+
     /// Stores the JSON text `raw` under `key`, within the size limit.
     fn set(&self, key: String, raw: String) -> Result<(), SessionError> {
-        let codec = &self.shared.config.codec;
-        self.with(|loaded| loaded.set(codec, key, raw))
+        let config = &self.shared.config;
+        self.with(|loaded| loaded.set(config, key, raw))
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -141,11 +160,11 @@ impl Session {
     /// `cookie_on_exception`) the answer is at most `Keep`.
     pub(crate) fn cookie_action(&self, may_write: bool) -> Option<CookieAction> {
         // The handler has returned: its writes happened before this.
-        if !self.shared.used.load(Ordering::Relaxed) {
+        if !self.used() {
             return None;
         }
-        let guard = self.lock();
-        let loaded = guard.as_ref()?;
+        let mut guard = self.lock();
+        let loaded = guard.as_mut()?;
         Some(if may_write {
             loaded.decide(&self.shared.config)
         } else {
