@@ -143,7 +143,7 @@ impl fmt::Display for ConfigError {
             ),
             Self::RevocationOff => f.write_str(
                 "`revoker()` needs revocation: add `.revocation(MemoryRevocations::new())` \
-                 or `.revocation(RedisRevocations::connect(url).await?)` to the layer",
+                 or `.revocation(RedisRevocations::open(url)?)` to the layer",
             ),
         }
     }

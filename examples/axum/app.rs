@@ -53,6 +53,7 @@ pub fn app_with(layer: SessionLayer) -> Router {
         .route("/", get(index))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
         .layer(layer)
 }
 
@@ -76,15 +77,29 @@ async fn index(
 
     let times = if visits == 1 { "time" } else { "times" };
     let account = match session.get::<String>("user")? {
-        Some(user) => format!(
-            r#"<p>Signed in as <strong>{user}</strong>.</p>
+        Some(user) => {
+            let token = escape(&session.get_csrf_token());
+            // Only with revocation on (SESSION_REVOCATION): every device.
+            let everywhere = if session.revoker().is_some() {
+                format!(
+                    r#"
+<form method="post" action="/logout-everywhere">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <button type="submit">Log out everywhere</button>
+</form>"#
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                r#"<p>Signed in as <strong>{user}</strong>.</p>
 <form method="post" action="/logout">
   <input type="hidden" name="csrf_token" value="{token}">
   <button type="submit">Log out</button>
-</form>"#,
-            user = escape(&user),
-            token = escape(&session.get_csrf_token()),
-        ),
+</form>{everywhere}"#,
+                user = escape(&user),
+            )
+        }
         None => {
             r#"<p>You are not signed in. <a class="button" href="/login">Log in</a></p>"#.to_owned()
         }
@@ -162,6 +177,9 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     // fixation) is worthless; the counter is not sensitive, so it is kept.
     let visits = session.get::<u64>("visits")?;
     session.invalidate();
+    // The subject lets "Log out everywhere" end every session of this user
+    // (with revocation on; without it, it is only stored).
+    session.set_subject(username)?;
     session.insert("user", username)?;
     if form.remember.is_some() {
         session.set_expiry(Expiry::Persistent(Duration::from_secs(30 * 86_400)))?;
@@ -186,6 +204,30 @@ async fn logout(session: Session, Form(form): Form<LogoutForm>) -> Response {
     // With nothing inserted afterwards, the layer removes the cookie. A
     // flash here would start a new session, so the message travels in the
     // query string instead.
+    session.invalidate();
+    Redirect::to("/?logged_out=1").into_response()
+}
+
+/// Ends every session of the signed-in user, on every device and every
+/// instance that shares the revocation store, then this one.
+async fn logout_everywhere(session: Session, Form(form): Form<LogoutForm>) -> Response {
+    if !session.check_csrf_token(&form.csrf_token) {
+        return csrf_failure();
+    }
+    if let (Some(revoker), Some(user)) = (session.revoker(), session.subject())
+        && let Err(e) = revoker.revoke_subject(&user).await
+    {
+        let body = format!(
+            "<p>The other sessions could not be ended ({}); you are still signed in. \
+                 Please try again.</p>",
+            escape(&e.to_string())
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            page("Try again", "", &body),
+        )
+            .into_response();
+    }
     session.invalidate();
     Redirect::to("/?logged_out=1").into_response()
 }

@@ -20,6 +20,14 @@
 //!   that the user cannot read.
 //! - `SESSION_HASHALG`: with `pyramid2`, Pyramid's `hashalg`: `sha512`
 //!   (the default), `sha384`, `sha256` or `sha1`.
+//! - `SESSION_REVOCATION`: turns on revocation and the "Log out
+//!   everywhere" button: `memory` (this process only) or, built with
+//!   `--features axum,redis`, a Redis URL such as `redis://127.0.0.1:6379/`,
+//!   shared by every instance pointed at it. Sessions then live 30 days at
+//!   most. `SESSION_REVOCATION_TIMEOUT_MS` bounds each call to Redis
+//!   (default 100), and `SESSION_REVOCATION_UNAVAILABLE` says what a
+//!   session is while Redis cannot answer: `revoked` (the default) or
+//!   `valid`.
 
 // `pub` keeps the `unreachable_pub` lint quiet about `app::app` and
 // `settings::session_layer`, which tests include too.
@@ -49,6 +57,7 @@ async fn run() -> Result<(), String> {
             return Err("PORT must be a port number".to_owned());
         }
     };
+    // Inside the runtime: a Redis store's connection runs on it.
     let layer = settings::session_layer(|name| std::env::var_os(name))?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -1,14 +1,17 @@
 //! The session layer the demo's environment asks for: `SESSION_SECRET`,
-//! `SESSION_FORMAT` and `SESSION_HASHALG` (see `main.rs`).
+//! `SESSION_FORMAT`, `SESSION_HASHALG` and `SESSION_REVOCATION` (see
+//! `main.rs`).
 //!
 //! `tests/pyramid_interop.rs` includes this file too, so that the settings
 //! the README's Pyramid recipe uses are the ones tested.
 
-use std::ffi::OsString;
+use std::{ffi::OsString, time::Duration};
 
 #[cfg(feature = "pyramid2")]
 use tower_cookie_session::HashAlg;
-use tower_cookie_session::{Format, MIN_SECRET_LEN, SessionLayer};
+use tower_cookie_session::{
+    Format, MIN_SECRET_LEN, MemoryRevocations, SessionLayer, WhenUnavailable,
+};
 
 /// The layer for the settings `var` returns (e.g. `std::env::var_os`).
 ///
@@ -21,6 +24,7 @@ pub fn session_layer(var: impl Fn(&str) -> Option<OsString>) -> Result<SessionLa
     let layer = SessionLayer::try_new(&secret)
         .map_err(|e| e.to_string())?
         .format(format);
+    let layer = revocation(&var, layer)?;
     layer.validate().map_err(|e| e.to_string())?;
     Ok(layer)
 }
@@ -55,6 +59,73 @@ fn format(var: impl Fn(&str) -> Option<OsString>) -> Result<Format, String> {
             "SESSION_FORMAT must be signed_serialize, pyramid2 or sealed, not {other:?}"
         )),
     }
+}
+
+/// The longest a session lives with revocation on: a revocation record
+/// lasts this long at most.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
+
+/// Revocation from `SESSION_REVOCATION` (`memory`, or a `redis://` URL
+/// with the `redis` feature), with `SESSION_REVOCATION_TIMEOUT_MS` and
+/// `SESSION_REVOCATION_UNAVAILABLE` (`revoked` or `valid`).
+fn revocation(
+    var: impl Fn(&str) -> Option<OsString>,
+    layer: SessionLayer,
+) -> Result<SessionLayer, String> {
+    let Some(store) = var("SESSION_REVOCATION") else {
+        return Ok(layer);
+    };
+    let store = store.to_string_lossy().into_owned();
+    let when_unavailable = match var("SESSION_REVOCATION_UNAVAILABLE").as_deref() {
+        None => WhenUnavailable::Revoked,
+        Some(v) if v == "revoked" => WhenUnavailable::Revoked,
+        Some(v) if v == "valid" => WhenUnavailable::Valid,
+        Some(v) => {
+            return Err(format!(
+                "SESSION_REVOCATION_UNAVAILABLE must be revoked or valid, not {v:?}"
+            ));
+        }
+    };
+    let layer = layer
+        .max_lifetime(MAX_LIFETIME)
+        .when_revocations_unavailable(when_unavailable);
+    if store == "memory" {
+        return Ok(layer.revocation(MemoryRevocations::new()));
+    }
+    if store.starts_with("redis://") {
+        return redis(&var, layer, &store);
+    }
+    Err(format!(
+        "SESSION_REVOCATION must be memory or a redis:// URL, not {store:?}"
+    ))
+}
+
+#[cfg(feature = "redis")]
+fn redis(
+    var: impl Fn(&str) -> Option<OsString>,
+    layer: SessionLayer,
+    url: &str,
+) -> Result<SessionLayer, String> {
+    let mut store = tower_cookie_session::RedisRevocations::open(url)
+        .map_err(|e| format!("SESSION_REVOCATION: {e}"))?;
+    if let Some(ms) = var("SESSION_REVOCATION_TIMEOUT_MS") {
+        let ms = ms.to_string_lossy().parse::<u64>().map_err(|_| {
+            "SESSION_REVOCATION_TIMEOUT_MS must be a number of milliseconds".to_owned()
+        })?;
+        store = store.timeout(Duration::from_millis(ms));
+    }
+    Ok(layer.revocation(store))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis(
+    _var: impl Fn(&str) -> Option<OsString>,
+    _layer: SessionLayer,
+    _url: &str,
+) -> Result<SessionLayer, String> {
+    Err("SESSION_REVOCATION=redis://... needs the redis feature: \
+         cargo run --example axum --features axum,redis"
+        .to_owned())
 }
 
 /// Pyramid's default salt, which the demo keeps.

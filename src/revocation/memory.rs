@@ -6,9 +6,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use super::{
-    RevocationFuture, Revocations, SessionIdentity, issued_before, millis,
-};
+use super::{RevocationFuture, Revocations, SessionIdentity, issued_before, millis};
 
 /// Revocations kept in this process: for a single instance of an app, and
 /// for tests. Every clone shares the same records; they are lost when the
@@ -156,7 +154,11 @@ mod tests {
     }
 
     fn identity(id: &str, subject: Option<&str>, issued_ms: u64) -> SessionIdentity {
-        SessionIdentity::new(Some(id.to_owned()), subject.map(str::to_owned), at(issued_ms))
+        SessionIdentity::new(
+            Some(id.to_owned()),
+            subject.map(str::to_owned),
+            at(issued_ms),
+        )
     }
 
     async fn revoked(store: &MemoryRevocations, s: &SessionIdentity) -> bool {

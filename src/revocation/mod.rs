@@ -273,9 +273,7 @@ pub(crate) fn new_id() -> String {
 pub(crate) fn issued(id: Option<&str>, created: SystemTime) -> SystemTime {
     id.and_then(|id| id.split_once('.'))
         .and_then(|(millis, _)| millis.parse::<u64>().ok())
-        .map_or(created, |millis| {
-            UNIX_EPOCH + Duration::from_millis(millis)
-        })
+        .map_or(created, |millis| UNIX_EPOCH + Duration::from_millis(millis))
 }
 
 /// Whether a session issued at `issued` falls under a subject revoked at

@@ -51,8 +51,7 @@ return 1
 /// use tower_cookie_session::{RedisRevocations, SessionLayer};
 ///
 /// # async fn app() -> Result<(), Box<dyn std::error::Error>> {
-/// let revocations = RedisRevocations::connect("redis://127.0.0.1:6379/")
-///     .await?
+/// let revocations = RedisRevocations::open("redis://127.0.0.1:6379/")?
 ///     .timeout(Duration::from_millis(50));
 /// let layer = SessionLayer::new([7; 32])
 ///     .max_lifetime(Duration::from_secs(30 * 86_400))
@@ -82,11 +81,11 @@ impl RedisRevocations<ConnectionManager> {
     /// Revocations in the Redis at `url` (`redis://host:port/db`), through
     /// a [`ConnectionManager`] that reconnects by itself. The connection is
     /// made on first use, so the app starts even while Redis is down.
-    /// Must be called inside a Tokio runtime.
     ///
     /// # Errors
     ///
-    /// [`RevocationError::Store`] if `url` is not a Redis URL.
+    /// [`RevocationError::Store`] if `url` is not a Redis URL, or if there
+    /// is no Tokio runtime to run the connection on.
     ///
     /// # Examples
     ///
@@ -95,14 +94,20 @@ impl RedisRevocations<ConnectionManager> {
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// assert!(RedisRevocations::connect("not a url").await.is_err());
+    /// assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_ok());
+    /// assert!(RedisRevocations::open("not a url").is_err());
     /// # }
+    /// assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_err(), "no runtime here");
     /// ```
-    pub async fn connect(url: &str) -> Result<Self, RevocationError> {
+    pub fn open(url: &str) -> Result<Self, RevocationError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(RevocationError::Store(
+                "RedisRevocations::open needs a Tokio runtime: call it from async code".into(),
+            ));
+        }
         let client = Client::open(url).map_err(store_error)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
-            .set_response_timeout(Some(DEFAULT_TIMEOUT));
+        // Each call's time is bounded by `timeout`, whatever the manager does.
+        let config = ConnectionManagerConfig::new();
         let manager =
             ConnectionManager::new_lazy_with_config(client, config).map_err(store_error)?;
         Ok(Self::new(manager))
@@ -141,8 +146,7 @@ where
     /// # use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), tower_cookie_session::RevocationError> {
-    /// let revocations = tower_cookie_session::RedisRevocations::connect("redis://127.0.0.1/")
-    ///     .await?
+    /// let revocations = tower_cookie_session::RedisRevocations::open("redis://127.0.0.1/")?
     ///     .timeout(Duration::from_millis(20));
     /// # Ok(())
     /// # }
@@ -159,8 +163,7 @@ where
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), tower_cookie_session::RevocationError> {
-    /// let revocations = tower_cookie_session::RedisRevocations::connect("redis://127.0.0.1/")
-    ///     .await?
+    /// let revocations = tower_cookie_session::RedisRevocations::open("redis://127.0.0.1/")?
     ///     .prefix("shop:revoked:");
     /// # Ok(())
     /// # }
@@ -204,6 +207,9 @@ where
         let id_key = session.id.as_deref().map(|id| self.id_key(id, subject));
         let subject_key = subject.map(|s| self.subject_key(s));
         let keys: Vec<&String> = id_key.iter().chain(&subject_key).collect();
+        if keys.is_empty() {
+            return Box::pin(async { Ok(false) });
+        }
         let mut mget = redis::cmd("MGET");
         mget.arg(keys);
         let issued = session.issued;

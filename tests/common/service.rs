@@ -1,7 +1,7 @@
 //! The layer driven in process: one request, a handler that runs a closure
 //! on the session, the response.
 
-use std::{convert::Infallible, future::ready};
+use std::{cell::RefCell, convert::Infallible, future::ready, rc::Rc};
 
 use http::{HeaderValue, Request, Response, header::COOKIE};
 use tower::{Layer, ServiceExt, service_fn};
@@ -17,14 +17,17 @@ pub(crate) async fn call<R>(
     cookie: Option<&[u8]>,
     handler: impl FnOnce(&Session) -> R,
 ) -> (R, Response<()>) {
-    let mut handler = Some(handler);
-    let mut out = None;
-    let service = layer.layer(service_fn(|req: Request<()>| {
+    // Shared, so that the service is `Clone`, as the layer requires.
+    let handler = Rc::new(RefCell::new(Some(handler)));
+    let out = Rc::new(RefCell::new(None));
+    let (handler_in, out_in) = (Rc::clone(&handler), Rc::clone(&out));
+    let service = layer.layer(service_fn(move |req: Request<()>| {
         let session = req
             .extensions()
             .get::<Session>()
             .expect("the layer puts a Session into the request");
-        out = handler.take().map(|handler| handler(session));
+        let handler = handler_in.borrow_mut().take();
+        *out_in.borrow_mut() = handler.map(|handler| handler(session));
         ready(Ok::<_, Infallible>(Response::new(())))
     }));
     let mut request = Request::builder().uri("/");
@@ -35,5 +38,6 @@ pub(crate) async fn call<R>(
         .oneshot(request.body(()).expect("request"))
         .await
         .expect("infallible");
+    let out = out.borrow_mut().take();
     (out.expect("the handler ran"), response)
 }
