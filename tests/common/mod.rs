@@ -9,6 +9,7 @@
 pub(crate) mod cookies;
 pub(crate) mod pages;
 pub(crate) mod python;
+pub(crate) mod redis;
 pub(crate) mod server;
 pub(crate) mod service;
 pub(crate) mod target;
