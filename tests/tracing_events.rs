@@ -135,3 +135,64 @@ async fn a_value_that_does_not_fit_its_type_is_never_logged() {
     let lines = recorder.0.lock().unwrap().clone();
     assert!(lines.iter().all(|l| !l.contains("hunter2")), "{lines:?}");
 }
+
+/// A revocation store that cannot be reached.
+#[derive(Debug)]
+struct Down;
+
+impl tower_cookie_session::Revocations for Down {
+    fn is_revoked(
+        &self,
+        _: &tower_cookie_session::SessionIdentity,
+    ) -> tower_cookie_session::RevocationFuture<bool> {
+        Box::pin(async {
+            Err(tower_cookie_session::RevocationError::TimedOut(
+                std::time::Duration::from_millis(100),
+            ))
+        })
+    }
+    fn revoke_session(
+        &self,
+        _: &tower_cookie_session::SessionIdentity,
+        _: std::time::Duration,
+    ) -> tower_cookie_session::RevocationFuture<()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn revoke_subject(
+        &self,
+        _: &str,
+        _: std::time::SystemTime,
+        _: std::time::Duration,
+    ) -> tower_cookie_session::RevocationFuture<()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreachable_revocation_store_is_reported_with_the_outcome() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let layer = SessionLayer::new(SECRET)
+        .max_lifetime(std::time::Duration::from_secs(3600))
+        .revocation(Down);
+    let cookie = cookie_at(
+        now(),
+        now(),
+        serde_json::json!({"_id_": "1.abc", "user": "ada"}),
+        SECRET,
+    );
+    let (user, _) = call(&layer, Some(format!("session={cookie}").as_bytes()), |s| {
+        s.get::<String>("user").unwrap()
+    })
+    .await;
+    assert_eq!(user, None, "treated as revoked by default");
+    let lines = recorder.0.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("WARN"), "{lines:?}");
+    assert!(
+        lines[0].contains("revocation store unavailable"),
+        "{lines:?}"
+    );
+    assert!(lines[0].contains("treated_as=Revoked"), "{lines:?}");
+    assert!(!lines[0].contains(&cookie), "no cookie value: {lines:?}");
+}
