@@ -93,6 +93,26 @@
 //! # }
 //! ```
 //!
+//! # Revocation ("log out everywhere")
+//!
+//! A cookie cannot be recalled by itself; with
+//! [`SessionLayer::revocation`] a small server-side record can:
+//! [`Session::invalidate`] then ends every copy of the cookie, and a
+//! [`Revoker`] ends every session of a user, on every instance that shares
+//! the store ([`MemoryRevocations`], or `RedisRevocations` with the `redis`
+//! feature).
+//!
+//! ```
+//! use std::time::Duration;
+//! use tower_cookie_session::{MemoryRevocations, SessionLayer};
+//!
+//! let layer = SessionLayer::new([7; 32])
+//!     .max_lifetime(Duration::from_secs(30 * 86_400)) // records expire after it
+//!     .revocation(MemoryRevocations::new());
+//! layer.validate()?;
+//! # Ok::<(), tower_cookie_session::ConfigError>(())
+//! ```
+//!
 //! # Features
 //!
 //! - `axum`: [`Session`] as an extractor (`FromRequestParts` and
@@ -102,15 +122,19 @@
 //! - `sealed`: `Format::sealed()`, sessions encrypted with
 //!   XChaCha20-Poly1305 and bound to their cookie name (brings
 //!   `chacha20poly1305` and `hkdf`).
-//! - `tracing`: a `debug!` event saying why a cookie was refused, and an
-//!   `error!` when a session no longer fits its cookie. Never the secret,
-//!   never the cookie value.
+//! - `redis`: `RedisRevocations`, revocation records shared through Redis
+//!   (brings `redis` and `tokio`).
+//! - `tracing`: a `debug!` event saying why a cookie was refused, an
+//!   `error!` when a session no longer fits its cookie, a `warn!` when the
+//!   revocation store cannot answer. Never the secret, never the cookie
+//!   value.
 //!
 //! [tower]: https://docs.rs/tower
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Cookies are attacker-controlled: nothing on the request path may panic.
-// The few deliberate panics (bad configuration, a failed OS random source)
+// The few deliberate panics (bad configuration, a failed OS random source,
+// a future polled after it completed)
 // each carry an `allow` with its reason; see SECURITY.md.
 #![deny(
     clippy::unwrap_used,

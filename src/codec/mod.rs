@@ -38,7 +38,7 @@ pub const MAX_COOKIE_VALUE_LEN: usize = 4064;
 /// it back before decoding), and refuses a final character whose unused
 /// bits are set.
 #[cfg(any(feature = "pyramid2", feature = "sealed"))]
-pub(crate) const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     base64::engine::GeneralPurposeConfig::new()
         .with_encode_padding(false)
