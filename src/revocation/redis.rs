@@ -92,12 +92,14 @@ impl RedisRevocations<ConnectionManager> {
     /// ```
     /// use tower_cookie_session::RedisRevocations;
     ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_ok());
-    /// assert!(RedisRevocations::open("not a url").is_err());
-    /// # }
-    /// assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_err(), "no runtime here");
+    /// // Outside a Tokio runtime there is nothing to run the connection on.
+    /// assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_err());
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// runtime.block_on(async {
+    ///     assert!(RedisRevocations::open("redis://127.0.0.1:6379/").is_ok());
+    ///     assert!(RedisRevocations::open("not a url").is_err());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn open(url: &str) -> Result<Self, RevocationError> {
         if tokio::runtime::Handle::try_current().is_err() {

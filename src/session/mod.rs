@@ -406,6 +406,12 @@ impl Session {
     /// logout, so that a session planted in the browser before login does
     /// not carry over.
     ///
+    /// With [revocation](crate::SessionLayer::revocation) on, the old
+    /// session's id is also revoked, before the response is handed on, so
+    /// that a copy of its cookie stops working on every instance (unless
+    /// the response is a server error and `cookie_on_exception` is off:
+    /// then nothing of the request's session changes is carried out).
+    ///
     /// ```
     /// # use tower_cookie_session::Session;
     /// let session = Session::detached();
