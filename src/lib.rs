@@ -163,6 +163,7 @@ mod extract;
 mod format;
 mod future;
 mod layer;
+mod random;
 mod revocation;
 mod service;
 mod session;

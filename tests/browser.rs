@@ -819,44 +819,11 @@ fn chromium_installed() -> Result<(), String> {
     static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            let present = || {
-                [CHROMIUM, CHROMEDRIVER]
-                    .iter()
-                    .all(|b| Path::new(b).exists())
-            };
-            if present() {
-                return Ok(());
-            }
-            let how = "install Debian's chromium and chromium-driver packages \
-                       (apt-get install chromium chromium-driver; .ci/run does it)";
-            let is_root = Command::new("id")
-                .arg("-u")
-                .output()
-                .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-            if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-                return Err(format!("{CHROMIUM} or {CHROMEDRIVER} is missing: {how}"));
-            }
-            eprintln!("installing chromium and chromium-driver with apt-get for the browser tests");
-            let apt = |args: &[&str]| {
-                Command::new("apt-get")
-                    .args(args)
-                    .env("DEBIAN_FRONTEND", "noninteractive")
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            let installed = apt(&["update"])
-                && apt(&[
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    "chromium",
-                    "chromium-driver",
-                ]);
-            if installed && present() {
-                Ok(())
-            } else {
-                Err(format!("installing them with apt-get failed: {how}"))
-            }
+            common::apt::ensure(
+                &[CHROMIUM, CHROMEDRIVER],
+                &["chromium", "chromium-driver"],
+                "the browser tests",
+            )
         })
         .clone()
 }

@@ -252,14 +252,7 @@ impl Revoker {
 /// time is what a subject's revocation compares; the random part is what
 /// makes it unguessable.
 pub(crate) fn new_id() -> String {
-    let mut bytes = [0u8; 16];
-    #[allow(
-        clippy::panic,
-        reason = "documented: the OS random source failing is fatal"
-    )]
-    if let Err(e) = getrandom::fill(&mut bytes) {
-        panic!("the operating system's random number generator failed: {e}");
-    }
+    let bytes = crate::random::bytes::<16>();
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());

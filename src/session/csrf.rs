@@ -99,14 +99,7 @@ impl Loaded {
 }
 
 fn random_hex_token() -> String {
-    let mut bytes = [0u8; 20];
-    #[allow(
-        clippy::panic,
-        reason = "documented: the OS random source failing is fatal"
-    )]
-    if let Err(e) = getrandom::fill(&mut bytes) {
-        panic!("the operating system's random number generator failed: {e}");
-    }
+    let bytes = crate::random::bytes::<20>();
     let mut token = String::with_capacity(40);
     push_hex(&bytes, &mut token);
     token

@@ -6,6 +6,7 @@
 //! dead code, though another crate uses them.
 #![allow(dead_code)]
 
+pub(crate) mod apt;
 pub(crate) mod client;
 pub(crate) mod cookies;
 pub(crate) mod pages;

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::target::target_dir;
+use super::{apt, target::target_dir};
 
 /// A running `redis-server`, with its data kept in an append-only file
 /// (fsync on every write), so that a restart finds what it had.
@@ -137,44 +137,12 @@ pub(crate) fn free_port() -> u16 {
 /// `redis-server`, installed with `apt-get` once if it is missing and
 /// this process may.
 fn redis_server() -> &'static Path {
-    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = BINARY.get_or_init(|| {
-        let find = || {
-            ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
-        if let Some(path) = find() {
-            return Ok(path);
-        }
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-            return Err(
-                "the revocation tests need redis-server: apt-get install redis-server \
-                        (.ci/run does it)"
-                    .to_owned(),
-            );
-        }
-        eprintln!("installing redis-server with apt-get for the revocation tests");
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let _ = apt(&["update"]);
-        if !apt(&["install", "-y", "--no-install-recommends", "redis-server"]) {
-            return Err("installing redis-server with apt-get failed".to_owned());
-        }
-        find().ok_or_else(|| "apt-get installed redis-server, but it is not there".to_owned())
-    });
-    match found {
-        Ok(path) => path,
+    const BINARY: &str = "/usr/bin/redis-server";
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    let installed =
+        INSTALLED.get_or_init(|| apt::ensure(&[BINARY], &["redis-server"], "the revocation tests"));
+    match installed {
+        Ok(()) => Path::new(BINARY),
         Err(why) => panic!("{why}"),
     }
 }

@@ -1,0 +1,20 @@
+//! Random bytes from the operating system, for CSRF tokens and session
+//! ids.
+
+/// `N` random bytes.
+///
+/// # Panics
+///
+/// If the operating system's random source fails: no token or id may be
+/// made without it (see SECURITY.md).
+pub(crate) fn bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    #[allow(
+        clippy::panic,
+        reason = "documented: the OS random source failing is fatal"
+    )]
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        panic!("the operating system's random number generator failed: {e}");
+    }
+    bytes
+}
