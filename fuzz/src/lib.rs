@@ -8,10 +8,12 @@
 pub mod python;
 
 use std::{
+    cell::RefCell,
     collections::BTreeMap,
     convert::Infallible,
     future::{Future, Ready, ready},
     pin::pin,
+    rc::Rc,
     task::{Context, Poll, Waker},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -250,8 +252,15 @@ pub fn layer(
 }
 
 /// A service that hands the request's session to `F` and answers with the
-/// status `F` returns.
-pub struct Handler<F>(pub F);
+/// status `F` returns. Its clones share `F`, as the layer needs a `Clone`
+/// service.
+pub struct Handler<F>(pub Rc<RefCell<F>>);
+
+impl<F> Clone for Handler<F> {
+    fn clone(&self) -> Self {
+        Self(Rc::clone(&self.0))
+    }
+}
 
 impl<F: FnMut(&Session) -> StatusCode> Service<Request<()>> for Handler<F> {
     type Response = Response<()>;
@@ -268,7 +277,7 @@ impl<F: FnMut(&Session) -> StatusCode> Service<Request<()>> for Handler<F> {
             .get::<Session>()
             .expect("the layer puts a Session into every request")
             .clone();
-        let status = (self.0)(&session);
+        let status = (self.0.borrow_mut())(&session);
         let mut response = Response::new(());
         *response.status_mut() = status;
         ready(Ok(response))
@@ -295,7 +304,7 @@ pub fn request(
     cookie_lines: &[HeaderValue],
     handler: impl FnMut(&Session) -> StatusCode,
 ) -> Response<()> {
-    let mut service = layer.layer(Handler(handler));
+    let mut service = layer.layer(Handler(Rc::new(RefCell::new(handler))));
     let mut req = Request::new(());
     for line in cookie_lines {
         req.headers_mut().append(header::COOKIE, line.clone());
