@@ -10,7 +10,10 @@
 //! - a value signed with any other secret is refused; with that secret as a
 //!   fallback it is accepted and re-signed with the primary;
 //! - any sequence of dict and flash operations, over several requests,
-//!   leaves what a `BTreeMap` driven by the same calls holds.
+//!   leaves what a `BTreeMap` driven by the same calls holds;
+//! - with revocation on, too, and then a session keeps its id until it is
+//!   invalidated, and every cookie written before an invalidation is
+//!   refused after it.
 
 mod common;
 
@@ -28,7 +31,8 @@ use http::{HeaderValue, Response};
 use proptest::prelude::*;
 use serde_json::{Value, value::RawValue};
 use tower_cookie_session::{
-    Expiry, MAX_COOKIE_VALUE_LEN, Session, SessionError, SessionLayer, signed_deserialize,
+    Expiry, MAX_COOKIE_VALUE_LEN, MemoryRevocations, Session, SessionError, SessionLayer,
+    signed_deserialize,
 };
 
 use common::{
@@ -521,6 +525,64 @@ proptest! {
         requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
     ) {
         matches_the_model(&SessionLayer::new(SECRET), &requests)?;
+    }
+}
+
+/// [`matches_the_model`] with revocation on: the same answers (the id
+/// aside), one id per session until `invalidate`, and every cookie of a
+/// session refused once it has been invalidated.
+fn matches_the_model_with_revocation(requests: &[Vec<Op>]) -> Result<(), TestCaseError> {
+    let layer = SessionLayer::new(SECRET)
+        .max_lifetime(Duration::from_secs(3600))
+        .revocation(MemoryRevocations::new());
+    let without_id = |s: &Session| {
+        let mut seen = contents(s);
+        seen.remove("_id_");
+        seen
+    };
+    let mut browser = Browser::default();
+    let mut model = BTreeMap::new();
+    let mut revoked = Vec::new();
+    for ops in requests {
+        let (before, cookie) = (model.clone(), browser.value.clone());
+        let (seen, id_before, id_after) = browser.send(&layer, |s| {
+            let (seen, id) = (without_id(s), s.id());
+            for op in ops {
+                apply(s, &mut model, op);
+            }
+            (seen, id, s.id())
+        });
+        prop_assert_eq!(seen, before);
+        let invalidated = ops.iter().any(|op| matches!(op, Op::Invalidate));
+        if let (Some(id), Some(cookie)) = (&id_before, cookie) {
+            if invalidated {
+                prop_assert_ne!(id_after.as_ref(), Some(id));
+                revoked.push(cookie);
+            } else {
+                prop_assert_eq!(id_after.as_ref(), Some(id), "the id is kept");
+            }
+        }
+    }
+    let seen = browser.send(&layer, without_id);
+    prop_assert_eq!(seen, model);
+    for cookie in revoked {
+        let header = format!("session={cookie}");
+        let (fresh, _) = send(&layer, Some(header.as_bytes()), |s| {
+            s.is_new() && s.is_empty()
+        });
+        prop_assert!(fresh, "a cookie from before an invalidation is refused");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn with_revocation_operations_match_a_btreemap_and_invalidation_revokes(
+        requests in prop::collection::vec(prop::collection::vec(op(), 0..8), 1..5),
+    ) {
+        matches_the_model_with_revocation(&requests)?;
     }
 }
 

@@ -67,6 +67,17 @@ fn string(loaded: &Loaded, key: &str) -> Option<String> {
 }
 
 impl Loaded {
+    /// The cookie's id, unless the session was invalidated since.
+    fn cookie_id(&self) -> Option<String> {
+        self.revocable.as_ref()?.cookie.as_ref()?.id.clone()
+    }
+
+    /// The id the session has, or will be written with if `clear` removed
+    /// it.
+    fn id(&self) -> Option<String> {
+        string(self, ID_KEY).or_else(|| self.cookie_id())
+    }
+
     /// With revocation on, gives the session an id if it has none: the
     /// cookie's (if `clear` removed it), or a new one. Returns what to
     /// restore to undo it.
@@ -74,12 +85,7 @@ impl Loaded {
         if config.revocation.is_none() || self.state.contains_key(ID_KEY) {
             return None;
         }
-        let id = self
-            .revocable
-            .as_ref()
-            .and_then(|r| r.cookie.as_ref())
-            .and_then(|identity| identity.id.clone())
-            .unwrap_or_else(new_id);
+        let id = self.cookie_id().unwrap_or_else(new_id);
         let raw = serde_json::to_string(&id).unwrap_or_default();
         Some(self.state.insert(ID_KEY.to_owned(), raw))
     }
@@ -101,7 +107,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn id(&self) -> Option<String> {
-        self.with(|loaded| string(loaded, ID_KEY))
+        self.with(|loaded| loaded.id())
     }
 
     /// The session's subject, as [`set_subject`](Self::set_subject) set it.
