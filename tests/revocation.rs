@@ -430,6 +430,65 @@ mod redis {
         }
     }
 
+    /// Keys spread over a Redis Cluster's slots: each request's keys share
+    /// its subject's hash tag, so its check is one `MGET` in one slot.
+    #[tokio::test]
+    async fn a_redis_cluster_serves_as_one_redis() {
+        let nodes = RedisServer::cluster(3);
+        let client = ::redis::cluster::ClusterClient::new(
+            nodes.iter().map(RedisServer::url).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let connection = client.get_async_connection().await.unwrap();
+        let fleet = |connection| {
+            layer(&[])
+                .max_lifetime(Duration::from_secs(3600))
+                .revocation(tower_cookie_session::RedisRevocations::new(connection))
+        };
+        let a = instance(fleet(connection.clone())).await;
+        let b = instance(fleet(connection)).await;
+        // Enough users for their keys to land on every node.
+        let users: Vec<String> = (0..12).map(|i| format!("user-{i}")).collect();
+        for user in &users {
+            let (laptop, phone) = (Device::new(), Device::new());
+            laptop.log_in(&a, user).await;
+            phone.log_in(&b, user).await;
+            let thief = laptop.copy();
+            assert!(
+                thief.copy().signed_in_as(&b, user).await,
+                "checked in the cluster"
+            );
+            laptop.log_out(&b, "/logout").await;
+            assert!(
+                !thief.copy().signed_in_as(&a, user).await,
+                "{user}: revoked"
+            );
+            assert!(
+                phone.signed_in_as(&a, user).await,
+                "{user}: the phone stays"
+            );
+            phone.log_out(&a, "/logout-everywhere").await;
+            assert!(!phone.signed_in_as(&b, user).await, "{user}: everywhere");
+        }
+        // Every user's records are on one node (one slot), and the users
+        // are spread over every node. (The anonymous sessions each login
+        // revoked have no subject: a slot each.)
+        let mut node_of = std::collections::HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            for key in node.command("KEYS *").lines() {
+                let Some((_, tag)) = key.split_once("{user-") else {
+                    continue;
+                };
+                let tag = tag.split('}').next().unwrap().to_owned();
+                let first = *node_of.entry(tag.clone()).or_insert(i);
+                assert_eq!(first, i, "user-{tag}'s records are on two nodes");
+            }
+        }
+        assert_eq!(node_of.len(), users.len(), "{node_of:?}");
+        let used: std::collections::HashSet<_> = node_of.values().collect();
+        assert_eq!(used.len(), nodes.len(), "records on every node");
+    }
+
     #[tokio::test]
     async fn logging_out_everywhere_reaches_every_device_on_every_instance() {
         let redis = RedisServer::start();

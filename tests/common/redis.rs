@@ -20,6 +20,8 @@ use super::{apt, target::target_dir};
 pub(crate) struct RedisServer {
     port: u16,
     dir: PathBuf,
+    /// Extra arguments (cluster mode).
+    args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -27,7 +29,10 @@ impl RedisServer {
     /// Starts a server on a free loopback port, in a data directory of its
     /// own; waits until it answers `PING`.
     pub(crate) fn start() -> Self {
-        let binary = redis_server();
+        Self::start_with(Vec::new())
+    }
+
+    fn start_with(args: Vec<String>) -> Self {
         let port = free_port();
         let dir = target_dir().join(format!("redis-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -35,11 +40,40 @@ impl RedisServer {
         let mut server = Self {
             port,
             dir,
+            args,
             child: None,
         };
-        server.child = Some(spawn(binary, port, &server.dir));
+        server.child = Some(server.spawn());
         server.wait_until_up();
         server
+    }
+
+    /// A Redis Cluster of `nodes` masters (no replicas) on free loopback
+    /// ports, made with `redis-cli --cluster create`; returns once every
+    /// node says the cluster is ok.
+    pub(crate) fn cluster(nodes: usize) -> Vec<Self> {
+        let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
+        let servers: Vec<Self> = (0..nodes)
+            .map(|_| Self::start_with(args.iter().map(|a| (*a).to_owned()).collect()))
+            .collect();
+        let cli = Path::new(redis_server()).with_file_name("redis-cli");
+        let status = Command::new(&cli)
+            .args(["--cluster", "create"])
+            .args(servers.iter().map(|s| format!("127.0.0.1:{}", s.port)))
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli.display()));
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !servers
+            .iter()
+            .all(|s| s.command("CLUSTER INFO").contains("cluster_state:ok"))
+        {
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        servers
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -59,7 +93,7 @@ impl RedisServer {
     /// Starts it again on the same port, with the same data directory.
     pub(crate) fn restart(&mut self) {
         self.stop();
-        self.child = Some(spawn(redis_server(), self.port, &self.dir));
+        self.child = Some(self.spawn());
         self.wait_until_up();
     }
 
@@ -107,23 +141,20 @@ impl Drop for RedisServer {
     }
 }
 
-fn spawn(binary: &Path, port: u16, dir: &Path) -> Child {
-    Command::new(binary)
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args([
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
+impl RedisServer {
+    fn spawn(&self) -> Child {
+        let binary = redis_server();
+        Command::new(binary)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "yes"])
+            .args(["--appendfsync", "always", "--dir"])
+            .arg(&self.dir)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
+    }
 }
 
 /// A port nothing listens on now.
