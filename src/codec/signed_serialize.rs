@@ -71,10 +71,16 @@ fn sign_into(mac: &HmacSha1, payload: &[u8], out: &mut String) {
 
 /// Appends `bytes` as lowercase hexadecimal.
 pub(crate) fn push_hex(bytes: &[u8], out: &mut String) {
-    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 });
-    for byte in bytes {
-        out.push(digit(byte >> 4));
-        out.push(digit(byte & 0x0f));
+    let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
+    // A chunk at a time through a buffer: a `push` per digit costs more
+    // than the digits.
+    let mut buffer = [0u8; 64];
+    for chunk in bytes.chunks(buffer.len() / 2) {
+        for (pair, byte) in buffer.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
+        }
+        let hex = buffer.get(..2 * chunk.len()).unwrap_or_default();
+        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
     }
 }
 
