@@ -66,9 +66,8 @@ pub struct Session {
 struct Shared {
     config: Arc<Config>,
     cookies: RequestCookies,
-    /// `None` until first use. Boxed, so that a request that never uses
-    /// the session does not move the space for it around.
-    loaded: Mutex<Option<Box<Loaded>>>,
+    /// `None` until first use.
+    loaded: Mutex<Option<Loaded>>,
     /// Set on first use, under the lock: the response of a request that
     /// never used the session reads this, and takes no lock.
     used: AtomicBool,
@@ -107,7 +106,7 @@ impl Session {
         Self::new(Arc::clone(config), &http::HeaderMap::new())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Box<Loaded>>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Loaded>> {
         // Only this module's code runs under the lock, and it does not
         // panic; a poisoned lock still holds consistent data.
         self.shared
@@ -121,7 +120,7 @@ impl Session {
         let mut guard = self.lock();
         let loaded = guard.get_or_insert_with(|| {
             self.shared.used.store(true, Ordering::Relaxed);
-            Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
+            Loaded::load(&self.shared.config, &self.shared.cookies)
         });
         f(loaded)
     }
