@@ -257,9 +257,7 @@ impl Loaded {
         // Both times are finite and within 0..=year 9999 (see
         // payload::decode), so the casts cannot saturate.
         let (accessed, created) = (self.now as u64, self.created as u64);
-        let mut json = Vec::new();
-        payload::encode_into(accessed, created, &self.state, &mut json);
-        json
+        payload::encode(accessed, created, &self.state)
     }
 }
 
