@@ -4,7 +4,7 @@
 use subtle::ConstantTimeEq as _;
 
 use super::{Session, from_raw, lifecycle::Loaded};
-use crate::codec::signed_serialize::push_hex;
+use crate::codec::{ascii_string, signed_serialize::push_hex};
 
 const CSRF_KEY: &str = "_csrft_";
 
@@ -107,9 +107,9 @@ fn random_hex_token() -> String {
     if let Err(e) = getrandom::fill(&mut bytes) {
         panic!("the operating system's random number generator failed: {e}");
     }
-    let mut token = String::with_capacity(40);
+    let mut token = Vec::with_capacity(40);
     push_hex(&bytes, &mut token);
-    token
+    ascii_string(&token)
 }
 
 #[cfg(test)]
