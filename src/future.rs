@@ -18,6 +18,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::{
+    codec::ascii_string,
     config::Config,
     revocation::{RevocationError, RevocationFuture, SessionIdentity, WhenUnavailable},
     session::{CookieAction, Session},
@@ -219,15 +220,20 @@ fn save<B>(session: &Session, response: &mut Response<B>) -> Option<RevocationFu
     };
     let header = match action {
         CookieAction::Keep => return revoke,
-        CookieAction::Write { value, max_age } if max_age == config.max_age => {
-            set_cookie_header(config, value)
+        CookieAction::Write { pair, max_age } if max_age == config.max_age => {
+            set_cookie_header(config, pair)
         }
         // A session with its own expiry: formatted whole, as it is rare.
-        CookieAction::Write { value, max_age } => set_cookie(config, value, max_age).to_string(),
+        CookieAction::Write { pair, max_age } => {
+            let value = pair.get(config.cookie_name.len() + 1..).unwrap_or_default();
+            set_cookie(config, ascii_string(value), max_age)
+                .to_string()
+                .into_bytes()
+        }
         CookieAction::Remove => {
             let mut cookie = set_cookie(config, String::new(), config.max_age);
             cookie.make_removal();
-            cookie.to_string()
+            cookie.to_string().into_bytes()
         }
     };
     // The name and attributes were validated with the configuration, and
@@ -238,10 +244,10 @@ fn save<B>(session: &Session, response: &mut Response<B>) -> Option<RevocationFu
     revoke
 }
 
-/// `name=value` and the configured attributes, written around `value`
-/// (which the session made with room for them). The cookie crate formats
-/// the attributes once per configuration; each response copies them.
-fn set_cookie_header(config: &Config, mut value: String) -> String {
+/// The cookie `pair` (`name=value`) and the configured attributes, written
+/// after it (the session left room for them). The cookie crate formats the
+/// attributes once per configuration; each response copies them.
+fn set_cookie_header(config: &Config, mut pair: Vec<u8>) -> Vec<u8> {
     let attributes = config.set_cookie_attributes.get_or_init(|| {
         let formatted = set_cookie(config, String::new(), config.max_age).to_string();
         // `name=` and nothing else comes before the attributes.
@@ -250,12 +256,8 @@ fn set_cookie_header(config: &Config, mut value: String) -> String {
             .unwrap_or_default()
             .to_owned()
     });
-    let name = config.cookie_name.as_str();
-    value.reserve_exact(name.len() + 1 + attributes.len());
-    value.insert(0, '=');
-    value.insert_str(0, name);
-    value.push_str(attributes);
-    value
+    pair.extend_from_slice(attributes.as_bytes());
+    pair
 }
 
 fn set_cookie(config: &Config, value: String, max_age: Option<Duration>) -> Cookie<'_> {
@@ -326,9 +328,13 @@ mod tests {
         for config in &configs {
             let value = "0123abcd+/==";
             let expected = set_cookie(config, value.to_owned(), config.max_age).to_string();
-            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
+            let pair = format!("{}={value}", config.cookie_name);
+            assert_eq!(
+                set_cookie_header(config, pair.clone().into()),
+                expected.as_bytes()
+            );
             // Cached, and still right.
-            assert_eq!(set_cookie_header(config, value.to_owned()), expected);
+            assert_eq!(set_cookie_header(config, pair.into()), expected.as_bytes());
         }
     }
 

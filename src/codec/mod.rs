@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use base64::{Engine, engine::Config as _};
 use hmac::{Mac, digest::KeyInit};
 
 use crate::{
@@ -45,6 +46,36 @@ const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
 );
 
+/// Appends `bytes` in base64 as `engine` writes it: into zeroes the
+/// encoding then overwrites, since a `String` would be checked for UTF-8.
+fn push_base64(engine: &impl Engine, bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), engine.config().encode_padding()).unwrap_or(0);
+    out.resize(start + len, 0);
+    let written = out
+        .get_mut(start..)
+        .map_or(0, |tail| engine.encode_slice(bytes, tail).unwrap_or(0));
+    out.truncate(start + written);
+}
+
+/// A value made by [`WireFormat::seal_into`] as a string: its bytes are
+/// ASCII, so each is a char.
+pub(crate) fn ascii_string(bytes: &[u8]) -> String {
+    bytes.iter().copied().map(char::from).collect()
+}
+
+/// The value sealing `payload`, as a string, for tests.
+#[cfg(all(test, any(feature = "pyramid2", feature = "sealed")))]
+pub(crate) fn seal_to_string(
+    format: &impl WireFormat,
+    payload: &[u8],
+    cookie_name: &str,
+) -> String {
+    let mut out = Vec::new();
+    format.seal_into(payload, cookie_name, &mut out);
+    String::from_utf8(out).unwrap()
+}
+
 /// What each wire format does, with its keys made once per configuration.
 pub(crate) trait WireFormat {
     /// Checks `value` (the cookie named `cookie_name`) with each secret in
@@ -53,8 +84,10 @@ pub(crate) trait WireFormat {
     fn open(&self, value: &str, cookie_name: &str) -> Result<(Vec<u8>, usize), DecodeError>;
 
     /// Appends the value that carries `payload` in the cookie named
-    /// `cookie_name`, made with the primary secret.
-    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut String);
+    /// `cookie_name`, made with the primary secret. The value is ASCII,
+    /// kept as bytes because the response takes bytes: a `String` would
+    /// check each piece for UTF-8 on the way.
+    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut Vec<u8>);
 
     /// The length that counts against [`MAX_COOKIE_VALUE_LEN`] for
     /// `payload`.
@@ -106,7 +139,7 @@ impl WireFormat for Codec {
         self.format().open(value, cookie_name)
     }
 
-    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut String) {
+    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut Vec<u8>) {
         self.format().seal_into(payload, cookie_name, out);
     }
 

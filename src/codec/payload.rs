@@ -188,18 +188,19 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// Writes `[accessed,created,{state}]` with integer timestamps.
-pub(crate) fn encode_into(accessed: u64, created: u64, state: &State, out: &mut Vec<u8>) {
+/// `[accessed,created,{state}]` with integer timestamps.
+pub(crate) fn encode(accessed: u64, created: u64, state: &State) -> Vec<u8> {
     // Two timestamps of at most 20 digits and the brackets around them.
-    out.reserve(state.len_hint() + 48);
+    let mut out = Vec::with_capacity(state.len_hint() + 48);
     // Writing to a Vec cannot fail.
     out.push(b'[');
-    let _ = serde_json::to_writer(&mut *out, &accessed);
+    let _ = serde_json::to_writer(&mut out, &accessed);
     out.push(b',');
-    let _ = serde_json::to_writer(&mut *out, &created);
+    let _ = serde_json::to_writer(&mut out, &created);
     out.push(b',');
-    state.write_into(out);
+    state.write_into(&mut out);
     out.push(b']');
+    out
 }
 
 #[cfg(test)]
@@ -213,9 +214,7 @@ mod tests {
     }
 
     fn encode(state: &State) -> String {
-        let mut out = Vec::new();
-        encode_into(10, 5, state, &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(super::encode(10, 5, state)).unwrap()
     }
 
     fn raw(json: &str) -> String {

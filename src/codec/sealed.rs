@@ -14,7 +14,7 @@ use chacha20poly1305::{AeadInPlace, Key, KeyInit, Tag, XChaCha20Poly1305, XNonce
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use super::{BASE64URL, WireFormat};
+use super::{BASE64URL, WireFormat, push_base64};
 use crate::error::DecodeError;
 
 /// The first byte of every value: the format version, authenticated too.
@@ -59,7 +59,7 @@ impl Sealed {
         nonce: [u8; NONCE_LEN],
         payload: &[u8],
         cookie_name: &str,
-        out: &mut String,
+        out: &mut Vec<u8>,
     ) {
         self.seal_with(nonce, payload, cookie_name, out);
     }
@@ -69,7 +69,7 @@ impl Sealed {
         nonce: [u8; NONCE_LEN],
         payload: &[u8],
         cookie_name: &str,
-        out: &mut String,
+        out: &mut Vec<u8>,
     ) {
         let mut raw = Vec::with_capacity(OVERHEAD + payload.len());
         raw.push(VERSION);
@@ -91,14 +91,14 @@ impl Sealed {
         };
         raw.extend_from_slice(&tag);
         out.reserve(sealed_len(payload.len()));
-        BASE64URL.encode_string(&raw, out);
+        push_base64(&BASE64URL, &raw, out);
     }
 }
 
 impl WireFormat for Sealed {
     /// Appends the value sealing `payload` for the cookie `cookie_name`
     /// with the primary secret, under a fresh random nonce.
-    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut String) {
+    fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut Vec<u8>) {
         let mut nonce = [0u8; NONCE_LEN];
         // Sealing without a fresh nonce would give away the key stream:
         // better no response than that.
@@ -268,9 +268,7 @@ mod tests {
     }
 
     fn seal(keys: &Sealed, payload: &[u8], cookie_name: &str) -> String {
-        let mut out = String::new();
-        keys.seal_into(payload, cookie_name, &mut out);
-        out
+        crate::codec::seal_to_string(keys, payload, cookie_name)
     }
 
     const SECRET: &[u8] = b"a primary secret of at least 32 bytes";
@@ -293,14 +291,14 @@ mod tests {
         for v in vectors().sealed {
             let secret = unhex(&v.secrets_hex[v.sealed_with]);
             let nonce = unhex(&v.nonce_hex).try_into().unwrap();
-            let mut out = String::from("kept|");
+            let mut out = b"kept|".to_vec();
             Sealed::new(&secret, []).seal_into_with_nonce(
                 nonce,
                 v.payload.as_bytes(),
                 &v.cookie_name,
                 &mut out,
             );
-            assert_eq!(out, format!("kept|{}", v.value), "{}", v.name);
+            assert_eq!(out, format!("kept|{}", v.value).into_bytes(), "{}", v.name);
             assert_eq!(v.value.len(), sealed_len(v.payload.len()), "{}", v.name);
         }
     }

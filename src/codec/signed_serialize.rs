@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use serde::{Serialize, de::DeserializeOwned};
 use sha1::Sha1;
 
-use super::{KeyRing, WireFormat};
+use super::{KeyRing, WireFormat, ascii_string, push_base64};
 use crate::error::DecodeError;
 
 type HmacSha1 = Hmac<Sha1>;
@@ -41,7 +41,7 @@ impl WireFormat for SignedSerialize {
         verify(value, self.0.iter())
     }
 
-    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut String) {
+    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut Vec<u8>) {
         sign_into(self.0.primary(), payload, out);
     }
 
@@ -61,20 +61,32 @@ const fn signed_len(payload_len: usize) -> usize {
 }
 
 /// Appends `hex(mac(payload)) || base64(payload)` to `out`.
-fn sign_into(mac: &HmacSha1, payload: &[u8], out: &mut String) {
+fn sign_into(mac: &HmacSha1, payload: &[u8], out: &mut Vec<u8>) {
     let mut mac = mac.clone();
     mac.update(payload);
     out.reserve(signed_len(payload.len()));
     push_hex(&mac.finalize().into_bytes(), out);
-    BASE64.encode_string(payload, out);
+    push_base64(&BASE64, payload, out);
+}
+
+/// `hex(mac(payload)) || base64(payload)`.
+fn sign(mac: &HmacSha1, payload: &[u8]) -> String {
+    let mut out = Vec::new();
+    sign_into(mac, payload, &mut out);
+    ascii_string(&out)
 }
 
 /// Appends `bytes` as lowercase hexadecimal.
-pub(crate) fn push_hex(bytes: &[u8], out: &mut String) {
-    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 });
-    for byte in bytes {
-        out.push(digit(byte >> 4));
-        out.push(digit(byte & 0x0f));
+pub(crate) fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
+    // A chunk at a time through a buffer: a `push` per digit costs more
+    // than the digits.
+    let mut buffer = [0u8; 64];
+    for chunk in bytes.chunks(buffer.len() / 2) {
+        for (pair, byte) in buffer.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
+        }
+        out.extend_from_slice(buffer.get(..2 * chunk.len()).unwrap_or_default());
     }
 }
 
@@ -149,9 +161,7 @@ pub fn signed_serialize<T: Serialize + ?Sized>(
     secret: impl AsRef<[u8]>,
 ) -> Result<String, serde_json::Error> {
     let payload = serde_json::to_vec(data)?;
-    let mut out = String::new();
-    sign_into(&keyed(secret.as_ref()), &payload, &mut out);
-    Ok(out)
+    Ok(sign(&keyed(secret.as_ref()), &payload))
 }
 
 /// Verifies a value made by [`signed_serialize`] and deserializes it.
@@ -194,8 +204,7 @@ mod tests {
     #[test]
     fn signature_is_hmac_sha1_hex_of_the_json() {
         // RFC 2202 test case 2: HMAC-SHA1("Jefe", "what do ya want for nothing?").
-        let mut out = String::new();
-        sign_into(&keyed(b"Jefe"), b"what do ya want for nothing?", &mut out);
+        let out = sign(&keyed(b"Jefe"), b"what do ya want for nothing?");
         assert_eq!(&out[..40], "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
         assert_eq!(&out[40..], "d2hhdCBkbyB5YSB3YW50IGZvciBub3RoaW5nPw==");
         assert_eq!(out.len(), signed_len(28));
@@ -203,11 +212,9 @@ mod tests {
 
     #[test]
     fn unpadded_and_uppercase_signatures_verify() {
-        let mut out = String::new();
-        sign_into(&keyed(b"k"), b"[1]", &mut out);
+        let out = sign(&keyed(b"k"), b"[1]");
         assert!(!out.ends_with('='), "3 bytes need no padding");
-        let mut out = String::new();
-        sign_into(&keyed(b"k"), b"[12]", &mut out);
+        let out = sign(&keyed(b"k"), b"[12]");
         let unpadded = out.trim_end_matches('=').to_owned();
         let upper = format!("{}{}", out[..40].to_uppercase(), &out[40..]);
         for v in [&out, &unpadded, &upper] {
@@ -217,16 +224,14 @@ mod tests {
 
     #[test]
     fn later_keys_are_tried_in_order() {
-        let mut out = String::new();
-        sign_into(&keyed(b"old"), b"{}", &mut out);
+        let out = sign(&keyed(b"old"), b"{}");
         let keys = [keyed(b"new"), keyed(b"older"), keyed(b"old")];
         assert_eq!(verify(&out, &keys).map(|(_, i)| i), Ok(2));
     }
 
     #[test]
     fn refusals_say_why() {
-        let mut good = String::new();
-        sign_into(&keyed(b"k"), b"{}", &mut good);
+        let good = sign(&keyed(b"k"), b"{}");
         let k = [keyed(b"k")];
         assert_eq!(verify("", &k), Err(DecodeError::TooShort));
         assert_eq!(verify(&good[..39], &k), Err(DecodeError::TooShort));

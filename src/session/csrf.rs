@@ -4,7 +4,7 @@
 use subtle::ConstantTimeEq as _;
 
 use super::{Session, from_raw, lifecycle::Loaded};
-use crate::codec::signed_serialize::push_hex;
+use crate::codec::{ascii_string, signed_serialize::push_hex};
 
 const CSRF_KEY: &str = "_csrft_";
 
@@ -100,9 +100,9 @@ impl Loaded {
 
 fn random_hex_token() -> String {
     let bytes = crate::random::bytes::<20>();
-    let mut token = String::with_capacity(40);
+    let mut token = Vec::with_capacity(40);
     push_hex(&bytes, &mut token);
-    token
+    ascii_string(&token)
 }
 
 #[cfg(test)]

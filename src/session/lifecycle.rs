@@ -84,10 +84,10 @@ pub(super) struct Loaded {
 pub(crate) enum CookieAction {
     /// Nothing to write.
     Keep,
-    /// Write this value, with this `Max-Age` (`None`: a browser-session
-    /// cookie).
+    /// Write the cookie `pair`, `name=value` in ASCII, with this `Max-Age`
+    /// (`None`: a browser-session cookie).
     Write {
-        value: String,
+        pair: Vec<u8>,
         max_age: Option<Duration>,
     },
     /// Expire the cookie.
@@ -264,18 +264,18 @@ impl Loaded {
             );
             return CookieAction::Keep;
         }
-        // Room for the `Set-Cookie` header around the value too (its name,
-        // `=`, and the attributes once formatted), so that the response
-        // writes the header in this buffer, without copying the value.
-        let room = config.cookie_name.len()
-            + 1
-            + config.set_cookie_attributes.get().map_or(0, String::len);
-        let mut value = String::with_capacity(size + room);
+        // `name=value`, with room for the attributes once formatted, so
+        // that the response writes the `Set-Cookie` header in this buffer.
+        let name = config.cookie_name.as_bytes();
+        let room = config.set_cookie_attributes.get().map_or(0, String::len);
+        let mut pair = Vec::with_capacity(name.len() + 1 + size + room);
+        pair.extend_from_slice(name);
+        pair.push(b'=');
         config
             .codec
-            .seal_into(&json, &config.cookie_name, &mut value);
+            .seal_into(&json, &config.cookie_name, &mut pair);
         CookieAction::Write {
-            value,
+            pair,
             max_age: expiry.max_age(config),
         }
     }
@@ -285,9 +285,7 @@ impl Loaded {
         // Both times are finite and within 0..=year 9999 (see
         // payload::decode), so the casts cannot saturate.
         let (accessed, created) = (self.now as u64, self.created as u64);
-        let mut json = Vec::new();
-        payload::encode_into(accessed, created, &self.state, &mut json);
-        json
+        payload::encode(accessed, created, &self.state)
     }
 }
 

@@ -69,9 +69,8 @@ pub struct Session {
 struct Shared {
     config: Arc<Config>,
     cookies: RequestCookies,
-    /// `None` until first use. Boxed, so that a request that never uses
-    /// the session does not move the space for it around.
-    loaded: Mutex<Option<Box<Loaded>>>,
+    /// `None` until first use.
+    loaded: Mutex<Option<Loaded>>,
     /// Set on the handler's first use, under the lock: the response of a
     /// request that never used the session reads this, and takes no lock.
     /// (The layer's revocation check loads the session without using it.)
@@ -111,7 +110,7 @@ impl Session {
         Self::new(Arc::clone(config), &http::HeaderMap::new())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Box<Loaded>>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Loaded>> {
         // Only this module's code runs under the lock, and it does not
         // panic; a poisoned lock still holds consistent data.
         self.shared
@@ -131,9 +130,8 @@ impl Session {
     /// [`with`](Self::with), for the layer: not a use by the handler.
     fn peek<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
         let mut guard = self.lock();
-        let loaded = guard.get_or_insert_with(|| {
-            Box::new(Loaded::load(&self.shared.config, &self.shared.cookies))
-        });
+        let loaded =
+            guard.get_or_insert_with(|| Loaded::load(&self.shared.config, &self.shared.cookies));
         f(loaded)
     }
 
@@ -428,9 +426,10 @@ mod tests {
             }
         }
         s.insert("k", "x".repeat(lo)).unwrap();
-        let Some(CookieAction::Write { value: v, .. }) = s.cookie_action(true) else {
+        let Some(CookieAction::Write { pair, .. }) = s.cookie_action(true) else {
             panic!("new session writes")
         };
+        let v = pair.strip_prefix(b"session=").unwrap();
         assert!(
             v.len() <= MAX_COOKIE_VALUE_LEN && v.len() > MAX_COOKIE_VALUE_LEN - 4,
             "{}",
@@ -457,11 +456,12 @@ mod tests {
         s.insert("b", 2).unwrap();
         assert_eq!(s.remove::<u8>("a").unwrap(), Some(1));
         let token = s.get_csrf_token();
-        let Some(CookieAction::Write { value, .. }) = s.cookie_action(true) else {
+        let Some(CookieAction::Write { pair, .. }) = s.cookie_action(true) else {
             panic!("changed, so written")
         };
+        let value = std::str::from_utf8(&pair).unwrap().strip_prefix("session=");
         let (_, _, state): (u64, u64, serde_json::Value) =
-            crate::signed_deserialize(&value, [0; crate::MIN_SECRET_LEN]).unwrap();
+            crate::signed_deserialize(value.unwrap(), [0; crate::MIN_SECRET_LEN]).unwrap();
         assert_eq!(state, serde_json::json!({"_csrft_": token, "b": 2}));
     }
 

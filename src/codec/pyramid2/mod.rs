@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::{BASE64URL, KeyRing, WireFormat};
+use super::{BASE64URL, KeyRing, WireFormat, push_base64};
 use crate::{error::DecodeError, format::HashAlg};
 
 pub(crate) mod python_json;
@@ -61,7 +61,7 @@ impl WireFormat for Pyramid2 {
         }
     }
 
-    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut String) {
+    fn seal_into(&self, payload: &[u8], _cookie_name: &str, out: &mut Vec<u8>) {
         match self {
             Self::Sha1(keys) => sign_into(keys.primary(), payload, out),
             Self::Sha256(keys) => sign_into(keys.primary(), payload, out),
@@ -84,13 +84,13 @@ const fn signed_len(digest_len: usize, payload_len: usize) -> usize {
     ((digest_len + payload_len) * 4).div_ceil(3)
 }
 
-fn sign_into<M: Mac + Clone>(mac: &M, payload: &[u8], out: &mut String) {
+fn sign_into<M: Mac + Clone>(mac: &M, payload: &[u8], out: &mut Vec<u8>) {
     let tag = mac.clone().chain_update(payload).finalize().into_bytes();
     let mut signed = Vec::with_capacity(tag.len() + payload.len());
     signed.extend_from_slice(&tag);
     signed.extend_from_slice(payload);
     out.reserve(signed_len(tag.len(), payload.len()));
-    BASE64URL.encode_string(&signed, out);
+    push_base64(&BASE64URL, &signed, out);
 }
 
 /// Checks the leading signature of `decoded` against each key in order.
@@ -113,6 +113,7 @@ fn verify<M: Mac + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::seal_to_string;
 
     fn keys(hashalg: HashAlg, secret: &[u8]) -> Pyramid2 {
         Pyramid2::new(hashalg, b"pyramid.session.", secret, [])
@@ -122,8 +123,7 @@ mod tests {
     fn value_is_unpadded_urlsafe_base64_of_salted_hmac_then_json() {
         // RFC 4231 test case 2 (key "Jefe"), split as salt "Je" + secret "fe".
         let keys = Pyramid2::new(HashAlg::Sha256, b"Je", b"fe", []);
-        let mut out = String::new();
-        keys.seal_into(b"what do ya want for nothing?", "session", &mut out);
+        let out = seal_to_string(&keys, b"what do ya want for nothing?", "session");
         let raw = BASE64URL.decode(&out).unwrap();
         let hex: String = raw[..32].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
@@ -146,8 +146,7 @@ mod tests {
             let k = keys(hashalg, &[9; 32]);
             assert_eq!(k.digest_len(), hashalg.digest_len());
             for payload in [&b"[1,2,{}]"[..], b"[1,2,{\"a\":1}]", b"[1,2,{\"ab\":1}]"] {
-                let mut out = String::new();
-                k.seal_into(payload, "session", &mut out);
+                let out = seal_to_string(&k, payload, "session");
                 assert_eq!(out.len(), signed_len(hashalg.digest_len(), payload.len()));
                 let padded = format!("{out}{}", "=".repeat((4 - out.len() % 4) % 4));
                 for v in [&out, &padded] {
@@ -163,8 +162,7 @@ mod tests {
 
     #[test]
     fn the_salt_and_the_hash_are_part_of_the_key() {
-        let mut out = String::new();
-        keys(HashAlg::Sha512, &[9; 32]).seal_into(b"[]", "session", &mut out);
+        let out = seal_to_string(&keys(HashAlg::Sha512, &[9; 32]), b"[]", "session");
         let other_salt = Pyramid2::new(HashAlg::Sha512, b"other.", &[9; 32], []);
         assert_eq!(
             other_salt.open(&out, "session"),
@@ -179,8 +177,7 @@ mod tests {
 
     #[test]
     fn fallbacks_are_tried_in_order() {
-        let mut out = String::new();
-        keys(HashAlg::Sha256, b"old").seal_into(b"{}", "session", &mut out);
+        let out = seal_to_string(&keys(HashAlg::Sha256, b"old"), b"{}", "session");
         let k = Pyramid2::new(
             HashAlg::Sha256,
             b"pyramid.session.",

@@ -150,13 +150,11 @@ fn python_float_len(x: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::payload::{decode, encode_into};
+    use crate::codec::payload::{decode, encode};
 
     fn python_encoded_len(json: &str) -> usize {
         let state = decode(format!("[0, 0, {json}]")).unwrap().state;
-        let mut out = Vec::new();
-        encode_into(10, 5, &state, &mut out);
-        python_len(&out)
+        python_len(&encode(10, 5, &state))
     }
 
     #[test]
