@@ -32,13 +32,15 @@
 //! its first nonce, so that parent and child never draw the same bytes.
 //!
 //! Sealing writes the version, nonce, ciphertext and tag into one buffer
-//! on the stack (a value the layer writes fits in it; a larger payload,
-//! which the layer refuses, takes a `Vec`), then base64 into the output.
+//! kept per thread, then base64 into the output.
 //! Opening decrypts in the decoded buffer, which becomes the payload. The
 //! associated data is built on the stack for names up to
 //! [`AAD_STACK_LEN`] bytes.
 
-use std::{cell::RefCell, fmt};
+use std::{
+    cell::{Cell, RefCell},
+    fmt,
+};
 
 use base64::Engine as _;
 use hkdf::Hkdf;
@@ -49,7 +51,7 @@ use rand_chacha::{
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use sha2::Sha256;
 
-use super::{BASE64URL, MAX_COOKIE_VALUE_LEN, WireFormat};
+use super::{BASE64URL, WireFormat};
 use crate::error::DecodeError;
 
 /// The first byte of every value: the format version, authenticated too.
@@ -64,9 +66,6 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = 1 + NONCE_LEN;
 /// What sealing adds to a payload, before base64.
 const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
-/// The longest raw value (header, ciphertext, tag) whose base64 fits in a
-/// cookie value: sealing builds one this long on the stack.
-const RAW_STACK_LEN: usize = MAX_COOKIE_VALUE_LEN / 4 * 3;
 /// The longest associated data (version and cookie name) built on the
 /// stack; a longer name takes a `Vec`.
 const AAD_STACK_LEN: usize = 128;
@@ -120,33 +119,25 @@ impl Sealed {
         cookie_name: &str,
         out: &mut String,
     ) {
-        let raw_len = OVERHEAD.saturating_add(payload.len());
-        let mut stack = [0u8; RAW_STACK_LEN];
-        let mut heap = Vec::new();
-        let raw = if let Some(raw) = stack.get_mut(..raw_len) {
-            raw
-        } else {
-            heap.resize(raw_len, 0);
-            heap.as_mut_slice()
-        };
-        // `raw` is the header, the payload and the tag, so every split
-        // below is in bounds.
-        let (header, rest) = raw.split_at_mut(HEADER_LEN);
-        let (sealed, tag) = rest.split_at_mut(payload.len());
-        if let Some((version, nonce_bytes)) = header.split_first_mut() {
-            *version = VERSION;
-            nonce_bytes.copy_from_slice(&nonce);
-        }
-        sealed.copy_from_slice(payload);
-        let sealed_tag = with_aad(cookie_name, |aad| {
+        // The thread's buffer, taken out of its cell and put back after,
+        // or a new one while the thread's locals are being dropped.
+        let mut raw = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        raw.clear();
+        raw.reserve(OVERHEAD.saturating_add(payload.len()));
+        raw.push(VERSION);
+        raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(payload);
+        // `raw` holds the header, so the split is in bounds.
+        let (_, plaintext) = raw.split_at_mut(HEADER_LEN);
+        let tag = with_aad(cookie_name, |aad| {
             subkey(&self.primary, &nonce).seal_in_place_separate_tag(
                 chacha_nonce(&nonce),
                 Aad::from(aad),
-                sealed,
+                plaintext,
             )
         });
-        match sealed_tag {
-            Ok(sealed_tag) => tag.copy_from_slice(sealed_tag.as_ref()),
+        match tag {
+            Ok(tag) => raw.extend_from_slice(tag.as_ref()),
             #[allow(
                 clippy::unreachable,
                 reason = "a cookie is far below the 256 GiB ChaCha20-Poly1305 seals"
@@ -154,7 +145,10 @@ impl Sealed {
             Err(_) => unreachable!("ChaCha20-Poly1305 seals messages up to 256 GiB"),
         }
         out.reserve(sealed_len(payload.len()));
-        BASE64URL.encode_string(&*raw, out);
+        BASE64URL.encode_string(&raw, out);
+        // Only the value's own bytes stay in it: the payload was
+        // encrypted in place.
+        _ = SCRATCH.try_with(|scratch| scratch.set(raw));
     }
 }
 
@@ -372,27 +366,35 @@ fn with_aad<R>(cookie_name: &str, f: impl FnOnce(&[u8]) -> R) -> R {
     }
 }
 
-/// A thread's nonce generator, with the process it was seeded in.
+thread_local! {
+    /// Each thread's buffer for the raw value being sealed (version,
+    /// nonce, ciphertext, tag), kept from one value to the next so that
+    /// sealing allocates nothing once it has grown to the largest value.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// Each thread's nonce generator.
+    static NONCES: RefCell<Option<NonceSource>> = const { RefCell::new(None) };
+}
+
+/// A thread's nonce generator, with the process it was seeded in and the
+/// nonces it may give before it is seeded again.
 struct NonceSource {
     rng: ChaCha20Rng,
     pid: u32,
     left: u32,
 }
 
-thread_local! {
-    static NONCES: RefCell<Option<NonceSource>> = const { RefCell::new(None) };
-}
-
 /// 24 fresh random bytes from this thread's generator, seeded first (or
 /// again) if it has none yet, gave [`NONCES_PER_SEED`] nonces already, or
-/// was seeded in another process (a fork's parent).
+/// was seeded in another process (a fork's parent). Straight from the
+/// operating system while the thread's locals are being dropped.
 fn fresh_nonce() -> [u8; NONCE_LEN] {
     let pid = std::process::id();
-    NONCES.with_borrow_mut(|source| {
-        let source = match source {
+    let drawn = NONCES.try_with(|cell| {
+        let mut source = cell.try_borrow_mut().ok()?;
+        let source = match &mut *source {
             Some(source) if source.pid == pid && source.left > 0 => source,
-            _ => source.insert(NonceSource {
-                rng: ChaCha20Rng::from_seed(os_seed()),
+            stale => stale.insert(NonceSource {
+                rng: ChaCha20Rng::from_seed(os_random()),
                 pid,
                 left: NONCES_PER_SEED,
             }),
@@ -400,23 +402,24 @@ fn fresh_nonce() -> [u8; NONCE_LEN] {
         source.left -= 1;
         let mut nonce = [0u8; NONCE_LEN];
         source.rng.fill_bytes(&mut nonce);
-        nonce
-    })
+        Some(nonce)
+    });
+    drawn.ok().flatten().unwrap_or_else(os_random)
 }
 
-/// 32 bytes from the operating system's random number generator.
-fn os_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
+/// `N` bytes from the operating system's random number generator.
+fn os_random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     // Sealing without a fresh nonce would give away the key stream:
     // better no response than that.
     #[allow(
         clippy::panic,
         reason = "documented: the OS random source failing is fatal"
     )]
-    if let Err(e) = getrandom::fill(&mut seed) {
+    if let Err(e) = getrandom::fill(&mut bytes) {
         panic!("the operating system's random number generator failed: {e}");
     }
-    seed
+    bytes
 }
 
 #[cfg(test)]
