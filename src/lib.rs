@@ -101,7 +101,7 @@
 //!   `SignedCookieSessionFactory` cookie format (brings `sha2`).
 //! - `sealed`: `Format::sealed()`, sessions encrypted with
 //!   XChaCha20-Poly1305 and bound to their cookie name (brings `ring`,
-//!   `rand_chacha`, `hkdf` and `sha2`).
+//!   `rand`, `rand_chacha`, `hkdf` and `sha2`).
 //! - `tracing`: a `debug!` event saying why a cookie was refused, and an
 //!   `error!` when a session no longer fits its cookie. Never the secret,
 //!   never the cookie value.

@@ -21,15 +21,20 @@
 //! vector helpers out of line. The bytes are the same: the vectors prove it.
 //!
 //! Nonces come from a ChaCha20 generator per thread (`rand_chacha`), seeded
-//! with 32 bytes from the operating system (`getrandom`) and seeded again
-//! after every [`NONCES_PER_SEED`] nonces, instead of a system call for
-//! each: the nonce is still 24 bytes that nobody can predict, from a
-//! generator as strong as the operating system's own (Linux's is ChaCha20
-//! too), so the argument above holds unchanged. Each thread's generator
-//! has its own seed, so threads never share a stream. A forked child
-//! inherits its parent's generator; the generator remembers the process id
-//! it was seeded in, and a child, whose id differs, seeds its own before
-//! its first nonce, so that parent and child never draw the same bytes.
+//! with 32 bytes from the operating system and seeded again after every
+//! 64 KiB of output ([`RESEED_AFTER`]), instead of a system call for each:
+//! the nonce is still 24 bytes that nobody can predict, from a generator as
+//! strong as the operating system's own (Linux's is ChaCha20 too), so the
+//! argument above holds unchanged. Each thread's generator has its own
+//! seed, so threads never share a stream. A forked child inherits its
+//! parent's generator: `rand`'s `ReseedingRng` counts forks with a
+//! `pthread_atfork` handler and seeds the generator again, in parent and
+//! child alike, before the first block it makes after one. Every nonce is
+//! a block of its own ([`NonceCore`]), so no byte made before a fork is
+//! drawn after it. This costs no system call; checking the process id on
+//! every nonce, the other way to see a fork, cost a `getpid` call, which
+//! on the benchmarks' machine was most of what a sealed write cost over a
+//! signed one.
 //!
 //! Sealing writes the version, nonce, ciphertext and tag into one buffer
 //! kept per thread, then base64 into the output.
@@ -44,9 +49,10 @@ use std::{
 
 use base64::Engine as _;
 use hkdf::Hkdf;
+use rand::rngs::{OsRng, adapter::ReseedingRng};
 use rand_chacha::{
     ChaCha20Rng,
-    rand_core::{RngCore as _, SeedableRng as _},
+    rand_core::{RngCore, SeedableRng, block::BlockRngCore},
 };
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use sha2::Sha256;
@@ -69,11 +75,11 @@ const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 /// The longest associated data (version and cookie name) built on the
 /// stack; a longer name takes a `Vec`.
 const AAD_STACK_LEN: usize = 128;
-/// Nonces a thread's generator gives before it is seeded again from the
-/// operating system: 64 KiB of output, as `rand`'s `ThreadRng` reseeds.
-/// Not needed for uniqueness (the generator never repeats), but it bounds
-/// how many nonces one leaked generator state would tell.
-const NONCES_PER_SEED: u32 = 65_536 / NONCE_LEN as u32;
+/// Bytes a thread's nonce generator gives before it is seeded again from
+/// the operating system: 64 KiB (2,731 nonces), as `rand`'s `ThreadRng`
+/// reseeds. Not needed for uniqueness (the generator never repeats), but
+/// it bounds how many nonces one leaked generator state would tell.
+const RESEED_AFTER: u64 = 64 * 1024;
 
 /// A 256-bit key, derived from one secret.
 type Key = [u8; KEY_LEN];
@@ -371,37 +377,52 @@ thread_local! {
     /// nonce, ciphertext, tag), kept from one value to the next so that
     /// sealing allocates nothing once it has grown to the largest value.
     static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-    /// Each thread's nonce generator.
-    static NONCES: RefCell<Option<NonceSource>> = const { RefCell::new(None) };
+    /// Each thread's nonce generator, made at its first nonce.
+    static NONCES: RefCell<Option<NonceRng>> = const { RefCell::new(None) };
 }
 
-/// A thread's nonce generator, with the process it was seeded in and the
-/// nonces it may give before it is seeded again.
-struct NonceSource {
-    rng: ChaCha20Rng,
-    pid: u32,
-    left: u32,
+/// A thread's nonce generator: ChaCha20 under `rand`'s reseeding adapter,
+/// which seeds it again from the operating system after
+/// [`RESEED_AFTER`] bytes of output and, in both processes, after a
+/// `fork` (a `pthread_atfork` handler counts forks; every block the
+/// adapter asks for checks the count first).
+type NonceRng = ReseedingRng<NonceCore, OsRng>;
+
+/// ChaCha20 giving one nonce per block, so that every nonce is a block
+/// of its own and so checked against forks: a buffered part of a block
+/// made before a fork would be drawn again by the child.
+struct NonceCore(ChaCha20Rng);
+
+impl BlockRngCore for NonceCore {
+    type Item = u32;
+    type Results = [u32; NONCE_LEN / 4];
+
+    fn generate(&mut self, results: &mut Self::Results) {
+        for word in results {
+            *word = self.0.next_u32();
+        }
+    }
 }
 
-/// 24 fresh random bytes from this thread's generator, seeded first (or
-/// again) if it has none yet, gave [`NONCES_PER_SEED`] nonces already, or
-/// was seeded in another process (a fork's parent). Straight from the
-/// operating system while the thread's locals are being dropped.
+impl SeedableRng for NonceCore {
+    type Seed = <ChaCha20Rng as SeedableRng>::Seed;
+
+    fn from_seed(seed: Self::Seed) -> Self {
+        Self(ChaCha20Rng::from_seed(seed))
+    }
+}
+
+/// 24 fresh random bytes from this thread's generator (one block of
+/// [`NonceCore`], so one fork check), or straight from the operating
+/// system while the thread's locals are being dropped.
 fn fresh_nonce() -> [u8; NONCE_LEN] {
-    let pid = std::process::id();
     let drawn = NONCES.try_with(|cell| {
-        let mut source = cell.try_borrow_mut().ok()?;
-        let source = match &mut *source {
-            Some(source) if source.pid == pid && source.left > 0 => source,
-            stale => stale.insert(NonceSource {
-                rng: ChaCha20Rng::from_seed(os_random()),
-                pid,
-                left: NONCES_PER_SEED,
-            }),
-        };
-        source.left -= 1;
+        let mut rng = cell.try_borrow_mut().ok()?;
+        let rng = rng.get_or_insert_with(|| {
+            ReseedingRng::new(NonceCore::from_seed(os_random()), RESEED_AFTER, OsRng)
+        });
         let mut nonce = [0u8; NONCE_LEN];
-        source.rng.fill_bytes(&mut nonce);
+        rng.fill_bytes(&mut nonce);
         Some(nonce)
     });
     drawn.ok().flatten().unwrap_or_else(os_random)
@@ -525,10 +546,11 @@ mod tests {
 
     #[test]
     fn nonces_differ_across_reseeds_and_threads() {
-        let mut seen: std::collections::HashSet<[u8; NONCE_LEN]> = (0..2 * NONCES_PER_SEED + 2)
-            .map(|_| fresh_nonce())
-            .collect();
-        assert_eq!(seen.len(), 2 * NONCES_PER_SEED as usize + 2);
+        // Past two reseeds.
+        let count = 2 * RESEED_AFTER as usize / NONCE_LEN + 2;
+        let mut seen: std::collections::HashSet<[u8; NONCE_LEN]> =
+            (0..count).map(|_| fresh_nonce()).collect();
+        assert_eq!(seen.len(), count);
         let other = std::thread::spawn(|| (0..100).map(|_| fresh_nonce()).collect::<Vec<_>>())
             .join()
             .unwrap();
