@@ -120,8 +120,8 @@
 //! - `pyramid2`: `Format::pyramid2()` and `HashAlg`, Pyramid 2's
 //!   `SignedCookieSessionFactory` cookie format (brings `sha2`).
 //! - `sealed`: `Format::sealed()`, sessions encrypted with
-//!   XChaCha20-Poly1305 and bound to their cookie name (brings
-//!   `chacha20poly1305` and `hkdf`).
+//!   XChaCha20-Poly1305 and bound to their cookie name (brings `ring`,
+//!   `rand`, `rand_chacha`, `hkdf` and `sha2`).
 //! - `redis`: `RedisRevocations`, revocation records shared through Redis
 //!   (brings `redis` and `tokio`).
 //! - `tracing`: a `debug!` event saying why a cookie was refused, an

@@ -6,12 +6,55 @@
 //! (compressed lengths would leak the secrets in a session).
 //! `tests/vectors/make_sealed_vectors.py` is an independent implementation
 //! of the format; `tests/vectors/sealed.json` its vectors.
+//!
+//! # How, and why so
+//!
+//! XChaCha20-Poly1305 is computed as its definition builds it
+//! (draft-irtf-cfrg-xchacha, section 2.3): HChaCha20 of the key and the
+//! nonce's first 16 bytes gives a subkey, and the value is the
+//! ChaCha20-Poly1305 of RFC 8439 under that subkey, with the 12-byte nonce
+//! `0u32 || nonce[16..24]`. HChaCha20 is one ChaCha block without the final
+//! addition, written below in safe code (a few hundred instructions a
+//! value); the AEAD is `ring`'s, whose assembly (from BoringSSL) is several
+//! times faster on a cookie than the portable and AVX2 Rust of
+//! `chacha20poly1305` 0.10 and 0.11, whose `poly1305` backends call their
+//! vector helpers out of line. The bytes are the same: the vectors prove it.
+//!
+//! Nonces come from a ChaCha20 generator per thread (`rand_chacha`), seeded
+//! with 32 bytes from the operating system and seeded again after every
+//! 64 KiB of output ([`RESEED_AFTER`]), instead of a system call for each:
+//! the nonce is still 24 bytes that nobody can predict, from a generator as
+//! strong as the operating system's own (Linux's is ChaCha20 too), so the
+//! argument above holds unchanged. Each thread's generator has its own
+//! seed, so threads never share a stream. A forked child inherits its
+//! parent's generator: `rand`'s `ReseedingRng` counts forks with a
+//! `pthread_atfork` handler and seeds the generator again, in parent and
+//! child alike, before the first block it makes after one. Every nonce is
+//! a block of its own ([`NonceCore`]), so no byte made before a fork is
+//! drawn after it. This costs no system call; checking the process id on
+//! every nonce, the other way to see a fork, cost a `getpid` call, which
+//! on the benchmarks' machine was most of what a sealed write cost over a
+//! signed one.
+//!
+//! Sealing writes the version, nonce, ciphertext and tag into one buffer
+//! kept per thread, then base64 into the output.
+//! Opening decrypts in the decoded buffer, which becomes the payload. The
+//! associated data is built on the stack for names up to
+//! [`AAD_STACK_LEN`] bytes.
 
-use std::fmt;
+use std::{
+    cell::{Cell, RefCell},
+    fmt,
+};
 
 use base64::Engine as _;
-use chacha20poly1305::{AeadInPlace, Key, KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
+use rand::rngs::{OsRng, adapter::ReseedingRng};
+use rand_chacha::{
+    ChaCha20Rng,
+    rand_core::{RngCore, SeedableRng, block::BlockRngCore},
+};
+use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use sha2::Sha256;
 
 use super::{BASE64URL, WireFormat, push_base64};
@@ -22,32 +65,43 @@ const VERSION: u8 = 0x01;
 /// HKDF's `info`: keys for this format and version only, never the same
 /// as a key the secret makes for anything else.
 const INFO: &[u8] = b"tower-cookie-session/sealed/v1";
+const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// The version byte and the nonce.
 const HEADER_LEN: usize = 1 + NONCE_LEN;
 /// What sealing adds to a payload, before base64.
 const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+/// The longest associated data (version and cookie name) built on the
+/// stack; a longer name takes a `Vec`.
+const AAD_STACK_LEN: usize = 128;
+/// Bytes a thread's nonce generator gives before it is seeded again from
+/// the operating system: 64 KiB (2,731 nonces), as `rand`'s `ThreadRng`
+/// reseeds. Not needed for uniqueness (the generator never repeats), but
+/// it bounds how many nonces one leaked generator state would tell.
+const RESEED_AFTER: u64 = 64 * 1024;
 
-/// The sealed format: a cipher for each secret, primary first, each keyed
-/// once when the configuration is made, so that no request derives a key.
+/// A 256-bit key, derived from one secret.
+type Key = [u8; KEY_LEN];
+
+/// The sealed format: a key for each secret, primary first, each derived
+/// once when the configuration is made, so that no request runs HKDF.
 #[derive(Clone)]
 pub(crate) struct Sealed {
-    primary: XChaCha20Poly1305,
-    fallbacks: Vec<XChaCha20Poly1305>,
+    primary: Key,
+    fallbacks: Vec<Key>,
 }
 
 impl Sealed {
     pub(crate) fn new<'s>(primary: &[u8], fallbacks: impl IntoIterator<Item = &'s [u8]>) -> Self {
-        let keyed = |secret: &[u8]| XChaCha20Poly1305::new(&derive_key(secret));
         Self {
-            primary: keyed(primary),
-            fallbacks: fallbacks.into_iter().map(keyed).collect(),
+            primary: derive_key(primary),
+            fallbacks: fallbacks.into_iter().map(derive_key).collect(),
         }
     }
 
     /// The primary, then the fallbacks, in the order they are tried.
-    fn iter(&self) -> impl Iterator<Item = &XChaCha20Poly1305> {
+    fn iter(&self) -> impl Iterator<Item = &Key> {
         std::iter::once(&self.primary).chain(&self.fallbacks)
     }
 
@@ -71,27 +125,36 @@ impl Sealed {
         cookie_name: &str,
         out: &mut Vec<u8>,
     ) {
-        let mut raw = Vec::with_capacity(OVERHEAD + payload.len());
+        // The thread's buffer, taken out of its cell and put back after,
+        // or a new one while the thread's locals are being dropped.
+        let mut raw = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        raw.clear();
+        raw.reserve(OVERHEAD.saturating_add(payload.len()));
         raw.push(VERSION);
         raw.extend_from_slice(&nonce);
         raw.extend_from_slice(payload);
         // `raw` holds the header, so the split is in bounds.
         let (_, plaintext) = raw.split_at_mut(HEADER_LEN);
-        let tag = match self.primary.encrypt_in_place_detached(
-            &XNonce::from(nonce),
-            &aad(cookie_name),
-            plaintext,
-        ) {
-            Ok(tag) => tag,
+        let tag = with_aad(cookie_name, |aad| {
+            subkey(&self.primary, &nonce).seal_in_place_separate_tag(
+                chacha_nonce(&nonce),
+                Aad::from(aad),
+                plaintext,
+            )
+        });
+        match tag {
+            Ok(tag) => raw.extend_from_slice(tag.as_ref()),
             #[allow(
                 clippy::unreachable,
-                reason = "a cookie is far below the 256 GiB XChaCha20-Poly1305 seals"
+                reason = "a cookie is far below the 256 GiB ChaCha20-Poly1305 seals"
             )]
-            Err(_) => unreachable!("XChaCha20-Poly1305 seals messages up to 256 GiB"),
-        };
-        raw.extend_from_slice(&tag);
+            Err(_) => unreachable!("ChaCha20-Poly1305 seals messages up to 256 GiB"),
+        }
         out.reserve(sealed_len(payload.len()));
         push_base64(&BASE64URL, &raw, out);
+        // Only the value's own bytes stay in it: the payload was
+        // encrypted in place.
+        _ = SCRATCH.try_with(|scratch| scratch.set(raw));
     }
 }
 
@@ -99,17 +162,7 @@ impl WireFormat for Sealed {
     /// Appends the value sealing `payload` for the cookie `cookie_name`
     /// with the primary secret, under a fresh random nonce.
     fn seal_into(&self, payload: &[u8], cookie_name: &str, out: &mut Vec<u8>) {
-        let mut nonce = [0u8; NONCE_LEN];
-        // Sealing without a fresh nonce would give away the key stream:
-        // better no response than that.
-        #[allow(
-            clippy::panic,
-            reason = "documented: the OS random source failing is fatal"
-        )]
-        if let Err(e) = getrandom::fill(&mut nonce) {
-            panic!("the operating system's random number generator failed: {e}");
-        }
-        self.seal_with(nonce, payload, cookie_name, out);
+        self.seal_with(fresh_nonce(), payload, cookie_name, out);
     }
 
     /// Opens `value` for the cookie `cookie_name` with each secret in
@@ -119,38 +172,43 @@ impl WireFormat for Sealed {
         let mut raw = BASE64URL
             .decode(value)
             .map_err(|_| DecodeError::InvalidBase64)?;
-        let (version, rest) = raw.split_first_mut().ok_or(DecodeError::TooShort)?;
+        let (&version, rest) = raw.split_first().ok_or(DecodeError::TooShort)?;
         // The version first: another version may be laid out otherwise.
-        if *version != VERSION {
+        if version != VERSION {
             return Err(DecodeError::UnknownVersion);
         }
-        let (nonce, rest) = rest
-            .split_at_mut_checked(NONCE_LEN)
+        let nonce: [u8; NONCE_LEN] = rest
+            .get(..NONCE_LEN)
+            .and_then(|nonce| nonce.try_into().ok())
             .ok_or(DecodeError::TooShort)?;
-        let payload_len = rest
+        let payload_len = raw
             .len()
-            .checked_sub(TAG_LEN)
+            .checked_sub(OVERHEAD)
             .ok_or(DecodeError::TooShort)?;
-        let (sealed, tag) = rest
-            .split_at_mut_checked(payload_len)
-            .ok_or(DecodeError::TooShort)?;
-        let nonce =
-            XNonce::from(<[u8; NONCE_LEN]>::try_from(&*nonce).map_err(|_| DecodeError::TooShort)?);
-        let tag = Tag::from(<[u8; TAG_LEN]>::try_from(&*tag).map_err(|_| DecodeError::TooShort)?);
-        let aad = aad(cookie_name);
-        // Each try checks the tag before it decrypts, so a failed try
-        // leaves `sealed` as it was for the next key.
-        let index = self
-            .iter()
-            .position(|cipher| {
-                cipher
-                    .decrypt_in_place_detached(&nonce, &aad, sealed, &tag)
-                    .is_ok()
-            })
-            .ok_or(DecodeError::BadSignature)?;
-        raw.truncate(HEADER_LEN + payload_len);
-        raw.drain(..HEADER_LEN);
-        Ok((raw, index))
+        with_aad(cookie_name, |aad| {
+            for (index, key) in self.iter().enumerate() {
+                if index > 0 {
+                    // A failed try wipes the plaintext it made: decode
+                    // the value again for the next key. Only values that
+                    // the primary does not open pay this, and they are
+                    // rare (a secret being rotated out) or forged.
+                    raw.clear();
+                    BASE64URL
+                        .decode_vec(value, &mut raw)
+                        .map_err(|_| DecodeError::InvalidBase64)?;
+                }
+                // Decrypts in place, moving the payload to the front.
+                let opened = subkey(key, &nonce)
+                    .open_within(chacha_nonce(&nonce), Aad::from(aad), &mut raw, HEADER_LEN..)
+                    .is_ok();
+                if opened {
+                    raw.truncate(payload_len);
+                    return Ok(index);
+                }
+            }
+            Err(DecodeError::BadSignature)
+        })
+        .map(|index| (raw, index))
     }
 
     fn value_len(&self, payload: &[u8]) -> usize {
@@ -191,13 +249,198 @@ fn derive_key(secret: &[u8]) -> Key {
     key
 }
 
-/// The associated data: the version and the cookie name, so that a value
-/// opens under this version and name only.
-fn aad(cookie_name: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(1 + cookie_name.len());
-    aad.push(VERSION);
-    aad.extend_from_slice(cookie_name.as_bytes());
-    aad
+/// XChaCha20-Poly1305's ChaCha20-Poly1305 key for `key` and `nonce`:
+/// HChaCha20 of the key and the nonce's first 16 bytes.
+fn subkey(key: &Key, nonce: &[u8; NONCE_LEN]) -> LessSafeKey {
+    let mut input = [0u8; 16];
+    input.copy_from_slice(&nonce[..16]);
+    match UnboundKey::new(&CHACHA20_POLY1305, &hchacha20(key, &input)) {
+        Ok(key) => LessSafeKey::new(key),
+        #[allow(
+            clippy::unreachable,
+            reason = "ring refuses only keys of the wrong length"
+        )]
+        Err(_) => unreachable!("ChaCha20-Poly1305 takes 32-byte keys"),
+    }
+}
+
+/// XChaCha20-Poly1305's ChaCha20-Poly1305 nonce for `nonce`: four zero
+/// bytes and the nonce's last 8 bytes.
+fn chacha_nonce(nonce: &[u8; NONCE_LEN]) -> Nonce {
+    let mut chacha = [0u8; 12];
+    chacha[4..].copy_from_slice(&nonce[16..]);
+    Nonce::assume_unique_for_key(chacha)
+}
+
+/// HChaCha20 (draft-irtf-cfrg-xchacha, section 2.2): the ChaCha20 state of
+/// `key` with `input` in place of the counter and nonce, 20 rounds, and
+/// the first and last rows, without ChaCha20's final addition.
+fn hchacha20(key: &Key, input: &[u8; 16]) -> Key {
+    /// ChaCha's quarter round.
+    fn quarter(a: &mut u32, b: &mut u32, c: &mut u32, d: &mut u32) {
+        *a = a.wrapping_add(*b);
+        *d = (*d ^ *a).rotate_left(16);
+        *c = c.wrapping_add(*d);
+        *b = (*b ^ *c).rotate_left(12);
+        *a = a.wrapping_add(*b);
+        *d = (*d ^ *a).rotate_left(8);
+        *c = c.wrapping_add(*d);
+        *b = (*b ^ *c).rotate_left(7);
+    }
+    let [k0, k1, k2, k3, k4, k5, k6, k7] = le_words(key);
+    let [i0, i1, i2, i3] = le_words(input);
+    // "expand 32-byte k", the key, the input.
+    let mut state = [
+        0x6170_7865,
+        0x3320_646e,
+        0x7962_2d32,
+        0x6b20_6574,
+        k0,
+        k1,
+        k2,
+        k3,
+        k4,
+        k5,
+        k6,
+        k7,
+        i0,
+        i1,
+        i2,
+        i3,
+    ];
+    let [
+        x0,
+        x1,
+        x2,
+        x3,
+        x4,
+        x5,
+        x6,
+        x7,
+        x8,
+        x9,
+        x10,
+        x11,
+        x12,
+        x13,
+        x14,
+        x15,
+    ] = &mut state;
+    for _ in 0..10 {
+        // A column round, then a diagonal round.
+        quarter(x0, x4, x8, x12);
+        quarter(x1, x5, x9, x13);
+        quarter(x2, x6, x10, x14);
+        quarter(x3, x7, x11, x15);
+        quarter(x0, x5, x10, x15);
+        quarter(x1, x6, x11, x12);
+        quarter(x2, x7, x8, x13);
+        quarter(x3, x4, x9, x14);
+    }
+    let mut out = Key::default();
+    let words = [*x0, *x1, *x2, *x3, *x12, *x13, *x14, *x15];
+    for (bytes, word) in out.chunks_exact_mut(4).zip(words) {
+        bytes.copy_from_slice(&word.to_le_bytes());
+    }
+    out
+}
+
+/// `bytes` as little-endian 32-bit words (`N` of them, from `4 * N` bytes).
+fn le_words<const N: usize>(bytes: &[u8]) -> [u32; N] {
+    let mut words = [0; N];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+        if let &[b0, b1, b2, b3] = chunk {
+            *word = u32::from_le_bytes([b0, b1, b2, b3]);
+        }
+    }
+    words
+}
+
+/// Calls `f` with the associated data: the version and the cookie name,
+/// so that a value opens under this version and name only.
+fn with_aad<R>(cookie_name: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    let name = cookie_name.as_bytes();
+    let mut stack = [0u8; AAD_STACK_LEN];
+    if let Some(aad) = stack.get_mut(..=name.len()) {
+        if let Some((version, rest)) = aad.split_first_mut() {
+            *version = VERSION;
+            rest.copy_from_slice(name);
+        }
+        f(aad)
+    } else {
+        f(&[&[VERSION], name].concat())
+    }
+}
+
+thread_local! {
+    /// Each thread's buffer for the raw value being sealed (version,
+    /// nonce, ciphertext, tag), kept from one value to the next so that
+    /// sealing allocates nothing once it has grown to the largest value.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// Each thread's nonce generator, made at its first nonce.
+    static NONCES: RefCell<Option<NonceRng>> = const { RefCell::new(None) };
+}
+
+/// A thread's nonce generator: ChaCha20 under `rand`'s reseeding adapter,
+/// which seeds it again from the operating system after
+/// [`RESEED_AFTER`] bytes of output and, in both processes, after a
+/// `fork` (a `pthread_atfork` handler counts forks; every block the
+/// adapter asks for checks the count first).
+type NonceRng = ReseedingRng<NonceCore, OsRng>;
+
+/// ChaCha20 giving one nonce per block, so that every nonce is a block
+/// of its own and so checked against forks: a buffered part of a block
+/// made before a fork would be drawn again by the child.
+struct NonceCore(ChaCha20Rng);
+
+impl BlockRngCore for NonceCore {
+    type Item = u32;
+    type Results = [u32; NONCE_LEN / 4];
+
+    fn generate(&mut self, results: &mut Self::Results) {
+        for word in results {
+            *word = self.0.next_u32();
+        }
+    }
+}
+
+impl SeedableRng for NonceCore {
+    type Seed = <ChaCha20Rng as SeedableRng>::Seed;
+
+    fn from_seed(seed: Self::Seed) -> Self {
+        Self(ChaCha20Rng::from_seed(seed))
+    }
+}
+
+/// 24 fresh random bytes from this thread's generator (one block of
+/// [`NonceCore`], so one fork check), or straight from the operating
+/// system while the thread's locals are being dropped.
+fn fresh_nonce() -> [u8; NONCE_LEN] {
+    let drawn = NONCES.try_with(|cell| {
+        let mut rng = cell.try_borrow_mut().ok()?;
+        let rng = rng.get_or_insert_with(|| {
+            ReseedingRng::new(NonceCore::from_seed(os_random()), RESEED_AFTER, OsRng)
+        });
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        Some(nonce)
+    });
+    drawn.ok().flatten().unwrap_or_else(os_random)
+}
+
+/// `N` bytes from the operating system's random number generator.
+fn os_random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // Sealing without a fresh nonce would give away the key stream:
+    // better no response than that.
+    #[allow(
+        clippy::panic,
+        reason = "documented: the OS random source failing is fatal"
+    )]
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        panic!("the operating system's random number generator failed: {e}");
+    }
+    bytes
 }
 
 #[cfg(test)]
@@ -283,6 +526,34 @@ mod tests {
         for k in &v.keys {
             let key = derive_key(&unhex(&k.secret_hex));
             assert_eq!(key.as_slice(), unhex(&k.key_hex), "{}", k.secret_hex);
+        }
+    }
+
+    #[test]
+    fn hchacha20_gives_the_drafts_vector() {
+        // draft-irtf-cfrg-xchacha-03, section 2.2.1.
+        let key: Key = std::array::from_fn(|i| u8::try_from(i).unwrap());
+        let input = unhex("000000090000004a0000000031415927")
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            hchacha20(&key, &input).to_vec(),
+            unhex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
+        );
+    }
+
+    #[test]
+    fn nonces_differ_across_reseeds_and_threads() {
+        // Past two reseeds.
+        let count = 2 * RESEED_AFTER as usize / NONCE_LEN + 2;
+        let mut seen: std::collections::HashSet<[u8; NONCE_LEN]> =
+            (0..count).map(|_| fresh_nonce()).collect();
+        assert_eq!(seen.len(), count);
+        let other = std::thread::spawn(|| (0..100).map(|_| fresh_nonce()).collect::<Vec<_>>())
+            .join()
+            .unwrap();
+        for nonce in other {
+            assert!(seen.insert(nonce));
         }
     }
 
