@@ -39,32 +39,29 @@ pin_project! {
     where
         S: Service<Request<ReqBody>>,
     {
+        // `None` only while the revocation check runs.
         #[pin]
-        step: Step<S, ReqBody>,
+        inner: Option<S::Future>,
         session: Option<Session>,
+        // Boxed, so that they cost a request without revocation nothing
+        // but two empty fields.
+        checking: Option<Box<Checking<S, ReqBody>>>,
+        recording: Option<Box<Recording<S::Response>>>,
     }
 }
 
-pin_project! {
-    #[project = StepProj]
-    enum Step<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        /// Asking the revocation store about the request's cookie.
-        Checking { checking: Option<Box<Checking<S, ReqBody>>> },
-        /// Waiting for the inner service.
-        Calling { #[pin] future: S::Future },
-        /// Recording the revocation `invalidate` left.
-        Revoking { revoking: Option<Box<(RevocationFuture<()>, S::Response)>> },
-    }
-}
-
-/// The check, and what the inner service is called with once it is done.
+/// The revocation check, and what the inner service is called with once
+/// it is done.
 struct Checking<S, ReqBody> {
     check: RevocationFuture<bool>,
     service: S,
     request: Request<ReqBody>,
+}
+
+/// The revocation `invalidate` left, and the response that waits for it.
+struct Recording<R> {
+    record: RevocationFuture<()>,
+    response: R,
 }
 
 impl<S, ReqBody> std::fmt::Debug for ResponseFuture<S, ReqBody>
@@ -72,10 +69,12 @@ where
     S: Service<Request<ReqBody>>,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let step = match self.step {
-            Step::Checking { .. } => "checking revocation",
-            Step::Calling { .. } => "calling the inner service",
-            Step::Revoking { .. } => "recording a revocation",
+        let step = if self.checking.is_some() {
+            "checking revocation"
+        } else if self.recording.is_some() {
+            "recording a revocation"
+        } else {
+            "calling the inner service"
         };
         f.debug_struct("ResponseFuture")
             .field("step", &step)
@@ -90,8 +89,10 @@ where
 {
     pub(crate) fn new(future: S::Future, session: Session) -> Self {
         Self {
-            step: Step::Calling { future },
+            inner: Some(future),
             session: Some(session),
+            checking: None,
+            recording: None,
         }
     }
 
@@ -107,22 +108,18 @@ where
             |revoker| revoker.is_revoked(&identity),
         );
         Self {
-            step: Step::Checking {
-                checking: Some(Box::new(Checking {
-                    check,
-                    service,
-                    request,
-                })),
-            },
+            inner: None,
             session: Some(session),
+            checking: Some(Box::new(Checking {
+                check,
+                service,
+                request,
+            })),
+            recording: None,
         }
     }
 }
 
-#[allow(
-    clippy::expect_used,
-    reason = "a future polled after it completed, as tower's own futures do"
-)]
 impl<S, ReqBody, B> Future for ResponseFuture<S, ReqBody>
 where
     S: Service<Request<ReqBody>, Response = Response<B>>,
@@ -132,46 +129,42 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let mut this = self.as_mut().project();
-            let next = match this.step.as_mut().project() {
-                StepProj::Checking { checking } => {
-                    let pending = checking.as_mut().expect("polled after completion");
-                    let outcome = ready!(pending.check.as_mut().poll(cx));
+            if let Some(recording) = this.recording.as_mut() {
+                let _outcome = ready!(recording.record.as_mut().poll(cx));
+                #[cfg(feature = "tracing")]
+                if let Err(e) = &_outcome {
+                    tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
+                }
+                if let Some(recording) = this.recording.take() {
+                    return Poll::Ready(Ok(recording.response));
+                }
+            }
+            if let Some(checking) = this.checking.as_mut() {
+                let outcome = ready!(checking.check.as_mut().poll(cx));
+                if let Some(checking) = this.checking.take() {
                     let Checking {
                         mut service,
                         request,
                         ..
-                    } = *checking.take().expect("polled after completion");
+                    } = *checking;
                     if let Some(session) = this.session.as_ref() {
                         apply_check(session, outcome);
                     }
-                    Step::Calling {
-                        future: service.call(request),
-                    }
+                    this.inner.set(Some(service.call(request)));
                 }
-                StepProj::Calling { future } => {
-                    let mut response = ready!(future.poll(cx))?;
-                    let Some(session) = this.session.take() else {
-                        return Poll::Ready(Ok(response));
-                    };
-                    match save(&session, &mut response) {
-                        None => return Poll::Ready(Ok(response)),
-                        Some(revoke) => Step::Revoking {
-                            revoking: Some(Box::new((revoke, response))),
-                        },
-                    }
-                }
-                StepProj::Revoking { revoking } => {
-                    let pending = revoking.as_mut().expect("polled after completion");
-                    let _outcome = ready!(pending.0.as_mut().poll(cx));
-                    #[cfg(feature = "tracing")]
-                    if let Err(e) = &_outcome {
-                        tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
-                    }
-                    let (_, response) = *revoking.take().expect("polled after completion");
-                    return Poll::Ready(Ok(response));
-                }
+            }
+            // Only the check leaves it empty, and the check is over.
+            let Some(inner) = this.inner.as_pin_mut() else {
+                return Poll::Pending;
             };
-            this.step.set(next);
+            let mut response = ready!(inner.poll(cx))?;
+            let Some(session) = this.session.take() else {
+                return Poll::Ready(Ok(response));
+            };
+            match save(&session, &mut response) {
+                None => return Poll::Ready(Ok(response)),
+                Some(record) => *this.recording = Some(Box::new(Recording { record, response })),
+            }
         }
     }
 }

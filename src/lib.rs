@@ -133,8 +133,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Cookies are attacker-controlled: nothing on the request path may panic.
-// The few deliberate panics (bad configuration, a failed OS random source,
-// a future polled after it completed)
+// The few deliberate panics (bad configuration, a failed OS random source)
 // each carry an `allow` with its reason; see SECURITY.md.
 #![deny(
     clippy::unwrap_used,

@@ -106,7 +106,9 @@ where
         // With revocation on, a session cookie is checked before the inner
         // service: the future calls the service that `poll_ready` readied,
         // and a clone takes its place here.
-        if let Some(identity) = session.identity_to_check() {
+        if self.config.revocation.is_some()
+            && let Some(identity) = session.identity_to_check()
+        {
             let clone = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, clone);
             return ResponseFuture::checking(identity, ready, req, session);
