@@ -20,9 +20,9 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use base64::Engine as _;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use crate::{codec::BASE64URL, session::MAX_CLOCK_SKEW};
+use crate::session::MAX_CLOCK_SKEW;
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -264,7 +264,7 @@ pub(crate) fn new_id() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let mut id = format!("{millis}.");
-    BASE64URL.encode_string(bytes, &mut id);
+    URL_SAFE_NO_PAD.encode_string(bytes, &mut id);
     id
 }
 
