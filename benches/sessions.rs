@@ -283,6 +283,50 @@ fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, Strin
 
     #[cfg(feature = "sealed")]
     print_sealed_ratios(times);
+    print_revocation_cost(times);
+}
+
+/// What revocation's check adds to ours: each revocation contender's
+/// time minus ours', and the ratio.
+fn print_revocation_cost(times: &Times) {
+    let time = |s: Scenario, c: Contender| times.get(&(s.name(), c.name())).copied();
+    let contenders = [
+        Contender::RevocationMemory,
+        #[cfg(feature = "redis")]
+        Contender::RevocationRedis,
+    ];
+    if Scenario::ALL
+        .iter()
+        .all(|&s| contenders.iter().all(|&c| time(s, c).is_none()))
+    {
+        return;
+    }
+    println!("\nRevocation (the contender minus ours, and the contender / ours):\n");
+    let mut header = String::from("| scenario | ours |");
+    let mut rule = String::from("|---|---:|");
+    for contender in contenders {
+        header += &format!(" {0} | {0} - ours | {0} / ours |", contender.name());
+        rule += "---:|---:|---:|";
+    }
+    println!("{header}\n{rule}");
+    for scenario in Scenario::ALL {
+        let Some(ours) = time(scenario, Contender::Ours) else {
+            continue;
+        };
+        let mut row = format!("| {} | {} |", scenario.name(), micros(ours));
+        for contender in contenders {
+            row += &match time(scenario, contender) {
+                Some(t) => format!(
+                    " {} | {:+.2} µs | {:.2} |",
+                    micros(t),
+                    (t - ours) / 1000.0,
+                    t / ours
+                ),
+                None => " - | - | - |".to_owned(),
+            };
+        }
+        println!("{row}");
+    }
 }
 
 /// Sealed against ours (the price of encryption) and against the peers
