@@ -1,5 +1,6 @@
 //! A real `redis-server` on a free loopback port, for the revocation
-//! tests: started by the test, stopped when it is dropped. Debian's
+//! tests (and the `revocation-redis` bench contender, which includes this
+//! file): started by the test, stopped when it is dropped. Debian's
 //! `redis-server` is installed with `apt-get` when it is missing and the
 //! tests run as root (as `.ci/run` does); otherwise the test says what to
 //! install.
@@ -16,10 +17,12 @@ use std::{
 use super::target::target_dir;
 
 /// A running `redis-server`, with its data kept in an append-only file
-/// (fsync on every write), so that a restart finds what it had.
+/// (fsync on every write), so that a restart finds what it had; or, for
+/// a benchmark, in memory only.
 pub(crate) struct RedisServer {
     port: u16,
     dir: PathBuf,
+    persistent: bool,
     child: Option<Child>,
 }
 
@@ -27,6 +30,15 @@ impl RedisServer {
     /// Starts a server on a free loopback port, in a data directory of its
     /// own; waits until it answers `PING`.
     pub(crate) fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// The same, keeping nothing on disk: no write waits for an fsync.
+    pub(crate) fn start_in_memory() -> Self {
+        Self::start_with(false)
+    }
+
+    fn start_with(persistent: bool) -> Self {
         let binary = redis_server();
         let port = free_port();
         let dir = target_dir().join(format!("redis-{}-{port}", std::process::id()));
@@ -35,9 +47,10 @@ impl RedisServer {
         let mut server = Self {
             port,
             dir,
+            persistent,
             child: None,
         };
-        server.child = Some(spawn(binary, port, &server.dir));
+        server.child = Some(spawn(binary, port, &server.dir, persistent));
         server.wait_until_up();
         server
     }
@@ -59,7 +72,7 @@ impl RedisServer {
     /// Starts it again on the same port, with the same data directory.
     pub(crate) fn restart(&mut self) {
         self.stop();
-        self.child = Some(spawn(redis_server(), self.port, &self.dir));
+        self.child = Some(spawn(redis_server(), self.port, &self.dir, self.persistent));
         self.wait_until_up();
     }
 
@@ -107,17 +120,16 @@ impl Drop for RedisServer {
     }
 }
 
-fn spawn(binary: &Path, port: u16, dir: &Path) -> Child {
+fn spawn(binary: &Path, port: u16, dir: &Path, persistent: bool) -> Child {
+    let appendonly: &[&str] = if persistent {
+        &["--appendonly", "yes", "--appendfsync", "always"]
+    } else {
+        &["--appendonly", "no"]
+    };
     Command::new(binary)
         .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args([
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-        ])
+        .args(["--save", ""])
+        .args(appendonly)
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -134,17 +146,20 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// Where `redis-server` is installed, if it is.
+pub(crate) fn installed() -> Option<PathBuf> {
+    ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
 /// `redis-server`, installed with `apt-get` once if it is missing and
 /// this process may.
 fn redis_server() -> &'static Path {
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let found = BINARY.get_or_init(|| {
-        let find = || {
-            ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
+        let find = installed;
         if let Some(path) = find() {
             return Ok(path);
         }

@@ -9,47 +9,41 @@
 //! Redis's own work. Only with the crate's `redis` feature; skipped,
 //! saying so, when `redis-server` is not installed.
 
-use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::OnceLock,
-    time::{Duration, Instant},
-};
+use std::sync::OnceLock;
 
 use tower_cookie_session::RedisRevocations;
 
 use super::{Http, revocation_memory};
 use crate::common::{Scenario, drive::Runtime};
 
-/// Whether `redis-server` is installed; says once that the contender is
-/// skipped if it is not.
-pub(super) fn available() -> bool {
-    binary().is_some()
-}
+// The tests' `redis-server` on a free loopback port, and where cargo puts
+// its data directory.
+#[allow(dead_code, reason = "the bench starts and stops it, nothing more")]
+#[path = "../../../tests/common/redis.rs"]
+mod redis;
+#[path = "../../../tests/common/target.rs"]
+mod target;
 
-fn binary() -> Option<&'static PathBuf> {
-    static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let path = std::env::var_os("PATH").unwrap_or_default();
-            let found = std::env::split_paths(&path)
-                .map(|dir| dir.join("redis-server"))
-                .find(|p| p.is_file());
-            if found.is_none() {
-                eprintln!(
-                    "revocation-redis: skipped, no redis-server on the PATH \
-                     (apt-get install redis-server)"
-                );
-            }
-            found
-        })
-        .as_ref()
+use redis::RedisServer;
+
+/// Whether `redis-server` is installed; says once that the contender is
+/// skipped if it is not (the bench installs nothing).
+pub(super) fn available() -> bool {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        let installed = redis::installed().is_some();
+        if !installed {
+            eprintln!(
+                "revocation-redis: skipped, no redis-server in /usr/bin or /usr/local/bin \
+                 (apt-get install redis-server)"
+            );
+        }
+        installed
+    })
 }
 
 pub(super) fn http(scenario: Scenario) -> Http {
-    let server = RedisServer::start();
+    let server = RedisServer::start_in_memory();
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,63 +61,5 @@ pub(super) fn http(scenario: Scenario) -> Http {
         router,
         cookie,
         runtime: Some(Runtime::new(tokio, Box::new(server))),
-    }
-}
-
-/// A `redis-server` on a free loopback port, stopped when dropped.
-struct RedisServer {
-    port: u16,
-    child: Child,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let binary = binary().expect("available() was asked first");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let server = Self { port, child };
-        server.wait_until_up();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn wait_until_up(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let mut reply = [0; 7];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
