@@ -302,13 +302,16 @@ fn print_revocation_cost(times: &Times) {
         return;
     }
     println!("\nRevocation (the contender minus ours, and the contender / ours):\n");
-    let mut header = String::from("| scenario | ours |");
-    let mut rule = String::from("|---|---:|");
+    let mut columns = vec!["ours".to_owned()];
     for contender in contenders {
-        header += &format!(" {0} | {0} - ours | {0} / ours |", contender.name());
-        rule += "---:|---:|---:|";
+        let name = contender.name();
+        columns.extend([
+            name.to_owned(),
+            format!("{name} - ours"),
+            format!("{name} / ours"),
+        ]);
     }
-    println!("{header}\n{rule}");
+    print_head(&columns);
     for scenario in Scenario::ALL {
         let Some(ours) = time(scenario, Contender::Ours) else {
             continue;
@@ -340,13 +343,11 @@ fn print_sealed_ratios(times: &Times) {
         Contender::AxumExtraPrivate,
     ];
     println!("\nRatios (sealed / other; below 1 is faster):\n");
-    let mut header = String::from("| scenario |");
-    let mut rule = String::from("|---|");
-    for other in others {
-        header += &format!(" sealed / {} |", other.name());
-        rule += "---:|";
-    }
-    println!("{header}\n{rule}");
+    let columns: Vec<String> = others
+        .iter()
+        .map(|other| format!("sealed / {}", other.name()))
+        .collect();
+    print_head(&columns);
     for scenario in Scenario::ALL {
         let Some(sealed) = time(scenario, Contender::Sealed) else {
             continue;
@@ -359,6 +360,18 @@ fn print_sealed_ratios(times: &Times) {
         }
         println!("{row}");
     }
+}
+
+/// Prints the head of a Markdown table: `scenario`, then `columns`,
+/// right-aligned.
+fn print_head(columns: &[String]) {
+    let mut header = String::from("| scenario |");
+    let mut rule = String::from("|---|");
+    for column in columns {
+        header += &format!(" {column} |");
+        rule += "---:|";
+    }
+    println!("{header}\n{rule}");
 }
 
 /// The median of a benchmark measured after `started`, in nanoseconds.
