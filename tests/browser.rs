@@ -304,12 +304,7 @@ async fn logging_out_removes_the_cookie_and_shows_the_anonymous_page() {
             let signed_in = browser.session_cookie_value().await;
 
             browser.step("click Log out");
-            browser
-                .click_through("form[action='/logout'] button[type='submit']")
-                .await;
-            assert_eq!(browser.path().await, "/?logged_out=1");
-            assert_eq!(browser.flashes().await, ["You have been logged out."]);
-            assert_eq!(browser.signed_in_as().await, None);
+            browser.log_out("/logout").await;
             assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
             assert_ne!(
                 browser.session_cookie_value().await,
@@ -423,12 +418,7 @@ async fn logging_out_everywhere_signs_the_user_out_of_every_browser() {
             browser.step("browser 1 clicks Log out everywhere");
             browser.reload().await;
             assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
-            browser
-                .click_through("form[action='/logout-everywhere'] button[type='submit']")
-                .await;
-            assert_eq!(browser.path().await, "/?logged_out=1");
-            assert_eq!(browser.flashes().await, ["You have been logged out."]);
-            assert_eq!(browser.signed_in_as().await, None);
+            browser.log_out("/logout-everywhere").await;
 
             browser.step("browser 2 reloads, signed out by browser 1");
             second.reload().await;
@@ -605,12 +595,7 @@ async fn the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name() 
             assert_eq!(browser.visits().await, 6);
 
             browser.step("click Log out");
-            browser
-                .click_through("form[action='/logout'] button[type='submit']")
-                .await;
-            assert_eq!(browser.path().await, "/?logged_out=1");
-            assert_eq!(browser.flashes().await, ["You have been logged out."]);
-            assert_eq!(browser.signed_in_as().await, None);
+            browser.log_out("/logout").await;
             assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
             assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
 
@@ -1400,6 +1385,16 @@ impl Browser {
         self.goto(&server.url("/login")).await;
         self.fill_in_login(username, password).await;
         self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// Clicks the button of the form posted to `action`, a logout, and
+    /// checks the page it leads to: the start page, anonymous, saying so.
+    async fn log_out(&self, action: &str) {
+        self.click_through(&format!("form[action='{action}'] button[type='submit']"))
+            .await;
+        assert_eq!(self.path().await, "/?logged_out=1");
+        assert_eq!(self.flashes().await, ["You have been logged out."]);
+        assert_eq!(self.signed_in_as().await, None);
     }
 
     /// Logs in through the login form with "Keep me signed in" ticked.
