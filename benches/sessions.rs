@@ -283,6 +283,53 @@ fn print_tables(title: &str, times: &Times, allocations: &BTreeMap<String, Strin
 
     #[cfg(feature = "sealed")]
     print_sealed_ratios(times);
+    print_revocation_cost(times);
+}
+
+/// What revocation's check adds to ours: each revocation contender's
+/// time minus ours', and the ratio.
+fn print_revocation_cost(times: &Times) {
+    let time = |s: Scenario, c: Contender| times.get(&(s.name(), c.name())).copied();
+    let contenders = [
+        Contender::RevocationMemory,
+        #[cfg(feature = "redis")]
+        Contender::RevocationRedis,
+    ];
+    if Scenario::ALL
+        .iter()
+        .all(|&s| contenders.iter().all(|&c| time(s, c).is_none()))
+    {
+        return;
+    }
+    println!("\nRevocation (the contender minus ours, and the contender / ours):\n");
+    let mut columns = vec!["ours".to_owned()];
+    for contender in contenders {
+        let name = contender.name();
+        columns.extend([
+            name.to_owned(),
+            format!("{name} - ours"),
+            format!("{name} / ours"),
+        ]);
+    }
+    print_head(&columns);
+    for scenario in Scenario::ALL {
+        let Some(ours) = time(scenario, Contender::Ours) else {
+            continue;
+        };
+        let mut row = format!("| {} | {} |", scenario.name(), micros(ours));
+        for contender in contenders {
+            row += &match time(scenario, contender) {
+                Some(t) => format!(
+                    " {} | {:+.2} µs | {:.2} |",
+                    micros(t),
+                    (t - ours) / 1000.0,
+                    t / ours
+                ),
+                None => " - | - | - |".to_owned(),
+            };
+        }
+        println!("{row}");
+    }
 }
 
 /// Sealed against ours (the price of encryption) and against the peers
@@ -296,13 +343,11 @@ fn print_sealed_ratios(times: &Times) {
         Contender::AxumExtraPrivate,
     ];
     println!("\nRatios (sealed / other; below 1 is faster):\n");
-    let mut header = String::from("| scenario |");
-    let mut rule = String::from("|---|");
-    for other in others {
-        header += &format!(" sealed / {} |", other.name());
-        rule += "---:|";
-    }
-    println!("{header}\n{rule}");
+    let columns: Vec<String> = others
+        .iter()
+        .map(|other| format!("sealed / {}", other.name()))
+        .collect();
+    print_head(&columns);
     for scenario in Scenario::ALL {
         let Some(sealed) = time(scenario, Contender::Sealed) else {
             continue;
@@ -315,6 +360,18 @@ fn print_sealed_ratios(times: &Times) {
         }
         println!("{row}");
     }
+}
+
+/// Prints the head of a Markdown table: `scenario`, then `columns`,
+/// right-aligned.
+fn print_head(columns: &[String]) {
+    let mut header = String::from("| scenario |");
+    let mut rule = String::from("|---|");
+    for column in columns {
+        header += &format!(" {column} |");
+        rule += "---:|";
+    }
+    println!("{header}\n{rule}");
 }
 
 /// The median of a benchmark measured after `started`, in nanoseconds.

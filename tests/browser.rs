@@ -11,7 +11,9 @@
 //! closes without it, does not take a cookie whose name has Unicode
 //! whitespace before the session's (another cookie to the browser) for
 //! the session's own, and (feature `sealed`) runs the whole login flow
-//! with sealed cookies whose values give away nothing the session holds.
+//! with sealed cookies whose values give away nothing the session holds,
+//! and, with revocation on, signs a user out of a second browser (its own
+//! cookies) when the first clicks "Log out everywhere".
 //!
 //! They need Debian's `chromium` and `chromium-driver` packages
 //! (`/usr/bin/chromium`, `/usr/bin/chromedriver`): `.ci/run` installs them,
@@ -26,9 +28,12 @@
 #[path = "../examples/axum/app.rs"]
 pub mod app;
 mod common;
+#[path = "../examples/axum/settings.rs"]
+pub mod settings;
 
 use std::{
     any::Any,
+    ffi::OsString,
     future::Future,
     io::{Read, Write},
     net::{SocketAddr, TcpListener as StdTcpListener, TcpStream},
@@ -299,12 +304,7 @@ async fn logging_out_removes_the_cookie_and_shows_the_anonymous_page() {
             let signed_in = browser.session_cookie_value().await;
 
             browser.step("click Log out");
-            browser
-                .click_through("form[action='/logout'] button[type='submit']")
-                .await;
-            assert_eq!(browser.path().await, "/?logged_out=1");
-            assert_eq!(browser.flashes().await, ["You have been logged out."]);
-            assert_eq!(browser.signed_in_as().await, None);
+            browser.log_out("/logout").await;
             assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
             assert_ne!(
                 browser.session_cookie_value().await,
@@ -372,6 +372,80 @@ async fn a_restart_keeps_the_session_with_the_same_secret_and_starts_afresh_with
             browser.step("the fresh session works");
             browser.log_in(&server, "grace", "secret").await;
             assert_eq!(browser.signed_in_as().await.as_deref(), Some("grace"));
+        },
+    )
+    .await;
+}
+
+/// The example app as `SESSION_REVOCATION=memory` configures it: one
+/// instance, revocations kept in its memory.
+fn app_with_revocation() -> Router {
+    let secret = std::str::from_utf8(SECRET).unwrap();
+    let env = [("SESSION_SECRET", secret), ("SESSION_REVOCATION", "memory")];
+    let layer = settings::session_layer(|name| {
+        env.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| OsString::from(v))
+    })
+    .unwrap();
+    app::app_with(layer)
+}
+
+#[tokio::test]
+async fn logging_out_everywhere_signs_the_user_out_of_every_browser() {
+    in_browser(
+        "logging_out_everywhere_signs_the_user_out_of_every_browser",
+        |browser| async move {
+            let server = Server::start_app(app_with_revocation()).await;
+            browser.step("browser 1 logs in as ada");
+            browser.log_in(&server, "ada", "secret").await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+
+            browser.step("browser 2, with cookies of its own, logs in as ada too");
+            let (driver, second) = browser.another().await;
+            second.goto(&server.url("/")).await;
+            assert_eq!(second.signed_in_as().await, None, "cookies shared");
+            second.log_in(&server, "ada", "secret").await;
+            assert_eq!(second.signed_in_as().await.as_deref(), Some("ada"));
+            second.reload().await;
+            assert_eq!(second.signed_in_as().await.as_deref(), Some("ada"));
+            let visits = second.visits().await;
+            assert_ne!(
+                second.session_cookie_value().await,
+                browser.session_cookie_value().await
+            );
+
+            browser.step("browser 1 clicks Log out everywhere");
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await.as_deref(), Some("ada"));
+            browser.log_out("/logout-everywhere").await;
+
+            browser.step("browser 2 reloads, signed out by browser 1");
+            second.reload().await;
+            assert_eq!(second.status().await, 200);
+            assert_eq!(
+                second.signed_in_as().await,
+                None,
+                "browser 2 is still signed in"
+            );
+            assert!(visits > 1);
+            assert_eq!(second.visits().await, 1, "not a fresh session");
+
+            browser.step("browser 1 stays signed out");
+            browser.goto(&server.url("/")).await;
+            assert_eq!(browser.signed_in_as().await, None);
+
+            browser.step("browser 2 logs in again");
+            second.log_in(&server, "ada", "secret").await;
+            assert_eq!(second.signed_in_as().await.as_deref(), Some("ada"));
+            second.reload().await;
+            assert_eq!(second.signed_in_as().await.as_deref(), Some("ada"));
+
+            browser.step("browser 1 is still signed out");
+            browser.reload().await;
+            assert_eq!(browser.signed_in_as().await, None);
+
+            second.close(driver).await;
         },
     )
     .await;
@@ -521,12 +595,7 @@ async fn the_whole_login_flow_works_sealed_and_the_cookie_hides_the_user_name() 
             assert_eq!(browser.visits().await, 6);
 
             browser.step("click Log out");
-            browser
-                .click_through("form[action='/logout'] button[type='submit']")
-                .await;
-            assert_eq!(browser.path().await, "/?logged_out=1");
-            assert_eq!(browser.flashes().await, ["You have been logged out."]);
-            assert_eq!(browser.signed_in_as().await, None);
+            browser.log_out("/logout").await;
             assert_eq!(browser.visits().await, 1, "a fresh session counts anew");
             assert_sealed(&browser.session_cookie_value().await, &[LONG_USER]);
 
@@ -1054,6 +1123,31 @@ struct Browser {
 }
 
 impl Browser {
+    /// Another browser, for a test that needs two: its own chromedriver
+    /// and profile, so its own cookies. Its steps are named in the same
+    /// failure report, whose screenshot and page source are the first
+    /// browser's. Dropping the chromedriver, as a failing test does,
+    /// closes it; [`close`](Self::close) does it gracefully.
+    async fn another(&self) -> (ChromeDriver, Self) {
+        let driver = ChromeDriver::start().await;
+        let client = driver.open_browser().await;
+        let browser = Self {
+            client,
+            step: Arc::clone(&self.step),
+        };
+        (driver, browser)
+    }
+
+    /// Closes a browser that [`another`](Self::another) opened, and its
+    /// chromedriver.
+    async fn close(self, driver: ChromeDriver) {
+        self.client
+            .close()
+            .await
+            .expect("chromedriver closes the browser");
+        drop(driver);
+    }
+
     /// Names what the test does next.
     fn step(&self, name: &str) {
         *self.step.lock().unwrap_or_else(PoisonError::into_inner) = name.to_owned();
@@ -1258,6 +1352,16 @@ impl Browser {
         self.goto(&server.url("/login")).await;
         self.fill_in_login(username, password).await;
         self.click_through("form.login button[type='submit']").await;
+    }
+
+    /// Clicks the button of the form posted to `action`, a logout, and
+    /// checks the page it leads to: the start page, anonymous, saying so.
+    async fn log_out(&self, action: &str) {
+        self.click_through(&format!("form[action='{action}'] button[type='submit']"))
+            .await;
+        assert_eq!(self.path().await, "/?logged_out=1");
+        assert_eq!(self.flashes().await, ["You have been logged out."]);
+        assert_eq!(self.signed_in_as().await, None);
     }
 
     /// Logs in through the login form with "Keep me signed in" ticked.

@@ -1,7 +1,10 @@
 //! Driving a router in process: requests built as hyper builds them,
-//! polled once with no runtime, and the cookie a browser would send back.
+//! polled once with no runtime (or, for a contender that waits on a
+//! socket, on its own Tokio runtime), and the cookie a browser would send
+//! back.
 
 use std::{
+    any::Any,
     future::Future,
     pin::pin,
     task::{Context, Poll, Waker},
@@ -33,6 +36,41 @@ pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// A current-thread Tokio runtime (IO and time) for a contender whose
+/// requests wait on a socket, and the server they talk to, which it
+/// outlives (fields drop in order).
+#[cfg_attr(
+    not(feature = "redis"),
+    allow(dead_code, reason = "only revocation-redis needs one")
+)]
+pub(crate) struct Runtime {
+    tokio: tokio::runtime::Runtime,
+    _server: Box<dyn Any>,
+}
+
+#[cfg_attr(
+    not(feature = "redis"),
+    allow(dead_code, reason = "only revocation-redis needs one")
+)]
+impl Runtime {
+    pub(super) fn new(tokio: tokio::runtime::Runtime, server: Box<dyn Any>) -> Self {
+        Self {
+            tokio,
+            _server: server,
+        }
+    }
+}
+
+/// Runs `future` to completion: polled once without a runtime, or on
+/// `runtime`.
+#[inline]
+pub(super) fn drive<F: Future>(runtime: Option<&Runtime>, future: F) -> F::Output {
+    match runtime {
+        None => block_on(future),
+        Some(runtime) => runtime.tokio.block_on(future),
+    }
+}
+
 pub(super) fn request(cookie: Option<&HeaderValue>) -> Request {
     let mut request = Request::new(Body::empty());
     if let Some(cookie) = cookie {
@@ -41,8 +79,12 @@ pub(super) fn request(cookie: Option<&HeaderValue>) -> Request {
     request
 }
 
-pub(super) fn call(router: &Router, cookie: Option<&HeaderValue>) -> Response {
-    match block_on(router.clone().oneshot(request(cookie))) {
+pub(super) fn call(
+    router: &Router,
+    cookie: Option<&HeaderValue>,
+    runtime: Option<&Runtime>,
+) -> Response {
+    match drive(runtime, router.clone().oneshot(request(cookie))) {
         Ok(response) => response,
         Err(infallible) => match infallible {},
     }
@@ -75,7 +117,7 @@ fn cookie_from(response: &Response) -> HeaderValue {
 /// Sends a request through `seeder` that stores `state` in a new session,
 /// and returns the cookie it sets.
 pub(super) fn seed(seeder: Router) -> HeaderValue {
-    let response = call(&seeder, None);
+    let response = call(&seeder, None, None);
     assert_eq!(response.status(), 200, "seeding");
     cookie_from(&response)
 }

@@ -28,7 +28,7 @@ use tower::ServiceExt;
 
 pub(crate) use contenders::Contender;
 use contenders::Primitives;
-use drive::{block_on, body_text, call, request};
+use drive::{Runtime, body_text, call, drive, request};
 pub(crate) use scenario::Scenario;
 
 /// One request (or, for [`Contender::Primitives`], the codec work of one),
@@ -37,6 +37,8 @@ pub(crate) enum Case {
     Http {
         router: Router,
         cookie: Option<HeaderValue>,
+        /// For a contender whose requests wait on a socket.
+        runtime: Option<Runtime>,
         scenario: Scenario,
         contender: Contender,
     },
@@ -44,9 +46,11 @@ pub(crate) enum Case {
 }
 
 impl Case {
-    /// Whether the contender has anything to do in the scenario.
+    /// Whether the contender has anything to do in the scenario, and
+    /// can run on this machine.
     pub(crate) fn applies(scenario: Scenario, contender: Contender) -> bool {
         !(scenario == Scenario::Untouched && contender == Contender::Primitives)
+            && contender.available()
     }
 
     /// Builds the case and checks it once; `None` if the contender has
@@ -62,10 +66,11 @@ impl Case {
         let mut case = match contender {
             Contender::Primitives => Self::Primitives(Primitives::new(scenario)),
             _ => {
-                let (router, cookie) = contender.http(scenario);
+                let http = contender.http(scenario);
                 Self::Http {
-                    router,
-                    cookie,
+                    router: http.router,
+                    cookie: http.cookie,
+                    runtime: http.runtime,
                     scenario,
                     contender,
                 }
@@ -80,8 +85,14 @@ impl Case {
     #[inline]
     pub(crate) fn run(&mut self) -> usize {
         match self {
-            Self::Http { router, cookie, .. } => {
-                let response = block_on(router.clone().oneshot(request(cookie.as_ref())));
+            Self::Http {
+                router,
+                cookie,
+                runtime,
+                ..
+            } => {
+                let future = router.clone().oneshot(request(cookie.as_ref()));
+                let response = drive(runtime.as_ref(), future);
                 match response {
                     Ok(response) => response.headers().len(),
                     Err(infallible) => match infallible {},
@@ -102,11 +113,12 @@ impl Case {
             Self::Http {
                 router,
                 cookie,
+                runtime,
                 scenario,
                 contender,
             } => {
                 let what = format!("{}/{}", scenario.name(), contender.name());
-                let response = call(router, cookie.as_ref());
+                let response = call(router, cookie.as_ref(), runtime.as_ref());
                 assert_eq!(response.status(), 200, "{what}");
                 let writes = response.headers().contains_key(SET_COOKIE);
                 let body = body_text(response);

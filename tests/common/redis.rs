@@ -1,5 +1,6 @@
 //! A real `redis-server` on a free loopback port, for the revocation
-//! tests: started by the test, stopped when it is dropped. Debian's
+//! tests (and the `revocation-redis` bench contender, which includes this
+//! file): started by the test, stopped when it is dropped. Debian's
 //! `redis-server` is installed with `apt-get` when it is missing and the
 //! tests run as root (as `.ci/run` does); otherwise the test says what to
 //! install.
@@ -15,12 +16,16 @@ use std::{
 
 use super::{apt, target::target_dir};
 
+/// A server's data kept in an append-only file, fsynced on every write.
+const PERSISTENT: [&str; 4] = ["--appendonly", "yes", "--appendfsync", "always"];
+
 /// A running `redis-server`, with its data kept in an append-only file
-/// (fsync on every write), so that a restart finds what it had.
+/// (fsync on every write), so that a restart finds what it had; or, for
+/// a benchmark, in memory only.
 pub(crate) struct RedisServer {
     port: u16,
     dir: PathBuf,
-    /// Extra arguments (cluster mode).
+    /// What it keeps on disk, and cluster mode.
     args: Vec<String>,
     child: Option<Child>,
 }
@@ -29,7 +34,12 @@ impl RedisServer {
     /// Starts a server on a free loopback port, in a data directory of its
     /// own; waits until it answers `PING`.
     pub(crate) fn start() -> Self {
-        Self::start_with(Vec::new())
+        Self::start_with(PERSISTENT.iter().map(|a| (*a).to_owned()).collect())
+    }
+
+    /// The same, keeping nothing on disk: no write waits for an fsync.
+    pub(crate) fn start_in_memory() -> Self {
+        Self::start_with(vec!["--appendonly".to_owned(), "no".to_owned()])
     }
 
     fn start_with(args: Vec<String>) -> Self {
@@ -146,8 +156,7 @@ impl RedisServer {
         let binary = redis_server();
         Command::new(binary)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "yes"])
-            .args(["--appendfsync", "always", "--dir"])
+            .args(["--save", "", "--dir"])
             .arg(&self.dir)
             .args(&self.args)
             .stdout(Stdio::null())
@@ -163,6 +172,11 @@ pub(crate) fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
         .port()
+}
+
+/// Where `redis-server` is installed, if it is (without installing it).
+pub(crate) fn installed() -> Option<PathBuf> {
+    Some(PathBuf::from("/usr/bin/redis-server")).filter(|p| p.exists())
 }
 
 /// `redis-server`, installed with `apt-get` once if it is missing and

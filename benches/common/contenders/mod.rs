@@ -10,6 +10,9 @@ mod cookie_store_private;
 mod handle;
 mod ours;
 mod primitives;
+mod revocation_memory;
+#[cfg(feature = "redis")]
+mod revocation_redis;
 #[cfg(feature = "sealed")]
 mod sealed;
 mod tower_sessions;
@@ -22,7 +25,7 @@ use http::HeaderValue;
 
 pub(super) use primitives::Primitives;
 
-use super::Scenario;
+use super::{Scenario, drive::Runtime};
 
 /// Who handles the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,12 @@ pub(crate) enum Contender {
     /// crate's `sealed` feature.
     #[cfg(feature = "sealed")]
     Sealed,
+    /// Ours with revocation on, kept in `MemoryRevocations`.
+    RevocationMemory,
+    /// Ours with revocation on, kept in a Redis on loopback; only with
+    /// the crate's `redis` feature, and `redis-server` installed.
+    #[cfg(feature = "redis")]
+    RevocationRedis,
     /// `tower-sessions` with its `MemoryStore`.
     TowerSessions,
     /// `tower-sessions-cookie-store`, signed cookies.
@@ -66,13 +75,18 @@ impl Contender {
         Self::Ours,
         #[cfg(feature = "sealed")]
         Self::Sealed,
+        Self::RevocationMemory,
+        #[cfg(feature = "redis")]
+        Self::RevocationRedis,
         Self::TowerSessions,
         Self::CookieStore,
         Self::CookieStorePrivate,
         Self::AxumExtra,
         Self::AxumExtraPrivate,
     ];
-    const COUNT: usize = if cfg!(feature = "sealed") { 10 } else { 9 };
+    const COUNT: usize = 10
+        + if cfg!(feature = "sealed") { 1 } else { 0 }
+        + if cfg!(feature = "redis") { 1 } else { 0 };
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -81,6 +95,9 @@ impl Contender {
             Self::Ours => "ours",
             #[cfg(feature = "sealed")]
             Self::Sealed => "sealed",
+            Self::RevocationMemory => "revocation-memory",
+            #[cfg(feature = "redis")]
+            Self::RevocationRedis => "revocation-redis",
             Self::TowerSessions => "tower-sessions",
             Self::CookieStore => "cookie-store",
             Self::CookieStorePrivate => "cookie-store-private",
@@ -96,20 +113,54 @@ impl Contender {
         matches!(self, Self::Bare | Self::Handle)
     }
 
-    /// The router and the `Cookie` header of an HTTP contender.
-    pub(super) fn http(self, scenario: Scenario) -> (Router, Option<HeaderValue>) {
+    /// Whether this machine can run the contender: `revocation-redis`
+    /// needs `redis-server`.
+    pub(super) fn available(self) -> bool {
         match self {
-            Self::Bare => bare::http(scenario),
-            Self::Handle => handle::http(scenario),
-            Self::Ours => ours::http(scenario),
+            #[cfg(feature = "redis")]
+            Self::RevocationRedis => revocation_redis::available(),
+            _ => true,
+        }
+    }
+
+    /// The router, the `Cookie` header and the runtime, if any, of an
+    /// HTTP contender.
+    pub(super) fn http(self, scenario: Scenario) -> Http {
+        match self {
+            Self::Bare => bare::http(scenario).into(),
+            Self::Handle => handle::http(scenario).into(),
+            Self::Ours => ours::http(scenario).into(),
             #[cfg(feature = "sealed")]
-            Self::Sealed => sealed::http(scenario),
-            Self::TowerSessions => tower_sessions::http(scenario),
-            Self::CookieStore => cookie_store::http(scenario),
-            Self::CookieStorePrivate => cookie_store_private::http(scenario),
-            Self::AxumExtra => axum_extra::http(scenario),
-            Self::AxumExtraPrivate => axum_extra_private::http(scenario),
+            Self::Sealed => sealed::http(scenario).into(),
+            Self::RevocationMemory => revocation_memory::http(scenario).into(),
+            #[cfg(feature = "redis")]
+            Self::RevocationRedis => revocation_redis::http(scenario),
+            Self::TowerSessions => tower_sessions::http(scenario).into(),
+            Self::CookieStore => cookie_store::http(scenario).into(),
+            Self::CookieStorePrivate => cookie_store_private::http(scenario).into(),
+            Self::AxumExtra => axum_extra::http(scenario).into(),
+            Self::AxumExtraPrivate => axum_extra_private::http(scenario).into(),
             Self::Primitives => unreachable!("not over HTTP"),
+        }
+    }
+}
+
+/// What an HTTP contender's requests go through: its router, the
+/// `Cookie` header they carry, and, for a contender whose requests wait
+/// on a socket, the runtime that drives them (every other one completes
+/// in one poll, with none).
+pub(super) struct Http {
+    pub(super) router: Router,
+    pub(super) cookie: Option<HeaderValue>,
+    pub(super) runtime: Option<Runtime>,
+}
+
+impl From<(Router, Option<HeaderValue>)> for Http {
+    fn from((router, cookie): (Router, Option<HeaderValue>)) -> Self {
+        Self {
+            router,
+            cookie,
+            runtime: None,
         }
     }
 }

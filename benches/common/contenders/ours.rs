@@ -1,5 +1,6 @@
 //! `tower_cookie_session::SessionLayer`, and the cookie it writes, which
-//! bare and primitives get too. `sealed` is the same in another format.
+//! bare and primitives get too. `sealed` is the same in another format,
+//! `revocation-memory` and `revocation-redis` the same with revocation on.
 //!
 //! The handlers take `Extension<Session>` rather than `Session` so that
 //! the benchmarks need no feature: with `axum`, the `Session` extractor
@@ -37,7 +38,7 @@ async fn new(Extension(session): Extension<Session>) -> String {
 /// Default settings but a one-day timeout: with the default 20 minutes,
 /// a cookie is reissued two minutes after it was written, and a long
 /// measurement would turn reads into writes. The checks cost the same.
-fn layer(format: &Format) -> SessionLayer {
+pub(super) fn layer(format: &Format) -> SessionLayer {
     let layer = SessionLayer::new(SECRET)
         .timeout(Some(std::time::Duration::from_secs(86_400)))
         .format(format.clone());
@@ -52,31 +53,43 @@ pub(super) fn http(scenario: Scenario) -> (Router, Option<HeaderValue>) {
 /// Ours in `format`, the settings otherwise the same: the router, and
 /// the cookie the same layer writes for the scenario's state.
 pub(super) fn http_in(format: &Format, scenario: Scenario) -> (Router, Option<HeaderValue>) {
+    http_with(&layer(format), scenario)
+}
+
+/// Ours with `layer` (ours' settings and one more): the router, and the
+/// cookie the same layer writes for the scenario's state.
+pub(super) fn http_with(layer: &SessionLayer, scenario: Scenario) -> (Router, Option<HeaderValue>) {
     let route = route(scenario, get(read), get(write), get(new));
     let router = Router::new()
         .route("/", route)
-        .layer(layer(format))
+        .layer(layer.clone())
         .with_state(());
-    (router, cookie_in(format, scenario))
+    (router, cookie_with(layer, scenario))
 }
 
 /// The cookie our layer writes for the scenario's state, made by our
 /// layer; bare and primitives get the same one.
 pub(super) fn cookie(scenario: Scenario) -> Option<HeaderValue> {
-    cookie_in(&Format::default(), scenario)
+    cookie_with(&layer(&Format::default()), scenario)
 }
 
-fn cookie_in(format: &Format, scenario: Scenario) -> Option<HeaderValue> {
+/// The cookie `layer` writes for the scenario's state. With revocation
+/// on, the session also has an id (every session written has one) and,
+/// as a signed-in user's does, a subject: its `user_id`.
+fn cookie_with(layer: &SessionLayer, scenario: Scenario) -> Option<HeaderValue> {
     let state = scenario.state()?;
     let seeder = Router::new()
         .route(
             "/",
             get(move |Extension(session): Extension<Session>| async move {
+                if session.revoker().is_some() {
+                    session.set_subject(state[READ_KEY].to_string()).unwrap();
+                }
                 for (key, value) in state {
                     session.insert(key, value).unwrap();
                 }
             }),
         )
-        .layer(layer(format));
+        .layer(layer.clone());
     Some(seed(seeder))
 }
