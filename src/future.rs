@@ -43,25 +43,35 @@ pin_project! {
         #[pin]
         inner: Option<S::Future>,
         session: Option<Session>,
-        // Boxed, so that they cost a request without revocation nothing
-        // but two empty fields.
-        checking: Option<Box<Checking<S, ReqBody>>>,
-        recording: Option<Box<Recording<S::Response>>>,
+        // With revocation on, the step before or after the inner service;
+        // boxed, so that a request without revocation carries one empty
+        // field.
+        revocation: Option<Box<Revocation<S, ReqBody>>>,
     }
 }
 
-/// The revocation check, and what the inner service is called with once
-/// it is done.
-struct Checking<S, ReqBody> {
-    check: RevocationFuture<bool>,
-    service: S,
-    request: Request<ReqBody>,
-}
-
-/// The revocation `invalidate` left, and the response that waits for it.
-struct Recording<R> {
-    record: RevocationFuture<()>,
-    response: R,
+/// A step of revocation around the inner service.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the future keeps it boxed, whichever the variant"
+)]
+enum Revocation<S, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+{
+    /// The check of the request's cookie, and what the inner service is
+    /// called with once it is done.
+    Checking {
+        check: RevocationFuture<bool>,
+        service: S,
+        request: Request<ReqBody>,
+    },
+    /// The revocation `invalidate` left, and the response that waits for
+    /// it.
+    Recording {
+        record: RevocationFuture<()>,
+        response: S::Response,
+    },
 }
 
 impl<S, ReqBody> std::fmt::Debug for ResponseFuture<S, ReqBody>
@@ -69,12 +79,10 @@ where
     S: Service<Request<ReqBody>>,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let step = if self.checking.is_some() {
-            "checking revocation"
-        } else if self.recording.is_some() {
-            "recording a revocation"
-        } else {
-            "calling the inner service"
+        let step = match self.revocation.as_deref() {
+            Some(Revocation::Checking { .. }) => "checking revocation",
+            Some(Revocation::Recording { .. }) => "recording a revocation",
+            None => "calling the inner service",
         };
         f.debug_struct("ResponseFuture")
             .field("step", &step)
@@ -91,8 +99,7 @@ where
         Self {
             inner: Some(future),
             session: Some(session),
-            checking: None,
-            recording: None,
+            revocation: None,
         }
     }
 
@@ -110,12 +117,11 @@ where
         Self {
             inner: None,
             session: Some(session),
-            checking: Some(Box::new(Checking {
+            revocation: Some(Box::new(Revocation::Checking {
                 check,
                 service,
                 request,
             })),
-            recording: None,
         }
     }
 }
@@ -129,28 +135,33 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let mut this = self.as_mut().project();
-            if let Some(recording) = this.recording.as_mut() {
-                let _outcome = ready!(recording.record.as_mut().poll(cx));
-                #[cfg(feature = "tracing")]
-                if let Err(e) = &_outcome {
-                    tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
-                }
-                if let Some(recording) = this.recording.take() {
-                    return Poll::Ready(Ok(recording.response));
-                }
-            }
-            if let Some(checking) = this.checking.as_mut() {
-                let outcome = ready!(checking.check.as_mut().poll(cx));
-                if let Some(checking) = this.checking.take() {
-                    let Checking {
+            match this.revocation.as_deref_mut() {
+                None => {}
+                Some(Revocation::Checking { check, .. }) => {
+                    let outcome = ready!(check.as_mut().poll(cx));
+                    if let Some(Revocation::Checking {
                         mut service,
                         request,
                         ..
-                    } = *checking;
-                    if let Some(session) = this.session.as_ref() {
-                        apply_check(session, outcome);
+                    }) = this.revocation.take().map(|step| *step)
+                    {
+                        if let Some(session) = this.session.as_ref() {
+                            apply_check(session, outcome);
+                        }
+                        this.inner.set(Some(service.call(request)));
                     }
-                    this.inner.set(Some(service.call(request)));
+                }
+                Some(Revocation::Recording { record, .. }) => {
+                    let _outcome = ready!(record.as_mut().poll(cx));
+                    #[cfg(feature = "tracing")]
+                    if let Err(e) = &_outcome {
+                        tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
+                    }
+                    if let Some(Revocation::Recording { response, .. }) =
+                        this.revocation.take().map(|step| *step)
+                    {
+                        return Poll::Ready(Ok(response));
+                    }
                 }
             }
             // Only the check leaves it empty, and the check is over.
@@ -163,7 +174,9 @@ where
             };
             match save(&session, &mut response) {
                 None => return Poll::Ready(Ok(response)),
-                Some(record) => *this.recording = Some(Box::new(Recording { record, response })),
+                Some(record) => {
+                    *this.revocation = Some(Box::new(Revocation::Recording { record, response }));
+                }
             }
         }
     }

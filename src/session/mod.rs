@@ -141,6 +141,7 @@ impl Session {
     }
 
     /// Whether a handler used the session.
+    #[inline]
     fn used(&self) -> bool {
         self.shared.used.load(Ordering::Relaxed)
     }
@@ -158,11 +159,16 @@ impl Session {
     /// What the response should do with the cookie; `None` if no handler
     /// used the session. With `may_write` false (a server error without
     /// `cookie_on_exception`) the answer is at most `Keep`.
+    #[inline]
     pub(crate) fn cookie_action(&self, may_write: bool) -> Option<CookieAction> {
         // The handler has returned: its writes happened before this.
         if !self.used() {
             return None;
         }
+        self.decide(may_write)
+    }
+
+    fn decide(&self, may_write: bool) -> Option<CookieAction> {
         let mut guard = self.lock();
         let loaded = guard.as_mut()?;
         Some(if may_write {

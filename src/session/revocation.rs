@@ -81,8 +81,14 @@ impl Loaded {
     /// With revocation on, gives the session an id if it has none: the
     /// cookie's (if `clear` removed it), or a new one. Returns what to
     /// restore to undo it.
+    #[inline]
     pub(super) fn ensure_id(&mut self, config: &Config) -> Option<Previous> {
-        if config.revocation.is_none() || self.state.contains_key(ID_KEY) {
+        config.revocation.as_ref()?;
+        self.add_id()
+    }
+
+    fn add_id(&mut self) -> Option<Previous> {
+        if self.state.contains_key(ID_KEY) {
             return None;
         }
         let id = self.cookie_id().unwrap_or_else(new_id);

@@ -18,14 +18,14 @@ use crate::common::{Scenario, drive::Runtime};
 
 // The tests' `redis-server` on a free loopback port, and where cargo puts
 // its data directory.
+#[allow(dead_code, reason = "installing is the tests' job, not the bench's")]
+#[path = "../../../tests/common/apt.rs"]
+mod apt;
 #[allow(dead_code, reason = "the bench starts and stops it, nothing more")]
 #[path = "../../../tests/common/redis.rs"]
 mod redis;
 #[path = "../../../tests/common/target.rs"]
 mod target;
-#[allow(dead_code, reason = "installing is the tests' job, not the bench's")]
-#[path = "../../../tests/common/apt.rs"]
-mod apt;
 
 use redis::RedisServer;
 
