@@ -419,28 +419,17 @@ fn fresh_nonce() -> [u8; NONCE_LEN] {
     let drawn = NONCES.try_with(|cell| {
         let mut rng = cell.try_borrow_mut().ok()?;
         let rng = rng.get_or_insert_with(|| {
-            ReseedingRng::new(NonceCore::from_seed(os_random()), RESEED_AFTER, OsRng)
+            ReseedingRng::new(
+                NonceCore::from_seed(crate::random::bytes()),
+                RESEED_AFTER,
+                OsRng,
+            )
         });
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         Some(nonce)
     });
-    drawn.ok().flatten().unwrap_or_else(os_random)
-}
-
-/// `N` bytes from the operating system's random number generator.
-fn os_random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    // Sealing without a fresh nonce would give away the key stream:
-    // better no response than that.
-    #[allow(
-        clippy::panic,
-        reason = "documented: the OS random source failing is fatal"
-    )]
-    if let Err(e) = getrandom::fill(&mut bytes) {
-        panic!("the operating system's random number generator failed: {e}");
-    }
-    bytes
+    drawn.ok().flatten().unwrap_or_else(crate::random::bytes)
 }
 
 #[cfg(test)]
