@@ -168,10 +168,13 @@ where
             let Some(inner) = this.inner.as_pin_mut() else {
                 return Poll::Pending;
             };
-            let mut response = ready!(inner.poll(cx))?;
-            let Some(session) = this.session.take() else {
-                return Poll::Ready(Ok(response));
+            let output = ready!(inner.poll(cx));
+            // A session the handler never used leaves the response as it
+            // is, error or not.
+            let Some(session) = this.session.take().filter(Session::used) else {
+                return Poll::Ready(output);
             };
+            let mut response = output?;
             match save(&session, &mut response) {
                 None => return Poll::Ready(Ok(response)),
                 Some(record) => {
