@@ -168,10 +168,13 @@ where
             let Some(inner) = this.inner.as_pin_mut() else {
                 return Poll::Pending;
             };
-            let output = ready!(inner.poll(cx));
-            // A session the handler never used leaves the response as it
-            // is, error or not.
-            let Some(session) = this.session.take().filter(Session::used) else {
+            let output = match inner.poll(cx) {
+                Poll::Ready(output) if this.session.as_ref().is_some_and(Session::used) => output,
+                // A session the handler never used leaves the response as
+                // the inner service returned it, error or not, unmoved.
+                poll => return poll,
+            };
+            let Some(session) = this.session.take() else {
                 return Poll::Ready(output);
             };
             let mut response = output?;
