@@ -168,15 +168,21 @@ where
             let Some(inner) = this.inner.as_pin_mut() else {
                 return Poll::Pending;
             };
-            let mut response = ready!(inner.poll(cx))?;
-            let Some(session) = this.session.take() else {
-                return Poll::Ready(Ok(response));
+            // The response is written where the inner service left it, and
+            // passed on unmoved; an error passes through, and so does the
+            // response when the handler never used the session.
+            let mut poll = inner.poll(cx);
+            let record = match (&mut poll, this.session.as_ref()) {
+                (Poll::Ready(Ok(response)), Some(session)) if session.used() => {
+                    save(session, response)
+                }
+                _ => None,
             };
-            match save(&session, &mut response) {
-                None => return Poll::Ready(Ok(response)),
-                Some(record) => {
+            match (record, poll) {
+                (Some(record), Poll::Ready(Ok(response))) => {
                     *this.revocation = Some(Box::new(Revocation::Recording { record, response }));
                 }
+                (_, poll) => return poll,
             }
         }
     }

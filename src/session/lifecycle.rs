@@ -33,8 +33,9 @@ pub(super) enum RequestCookies {
 }
 
 impl RequestCookies {
+    #[inline]
     pub(super) fn new(headers: &HeaderMap) -> Self {
-        let mut values = headers.get_all(COOKIE).iter();
+        let mut values = headers.get_all(&COOKIE).iter();
         match (values.next(), values.next()) {
             (None, _) => Self::None,
             (Some(one), None) => Self::One(one.clone()),

@@ -78,6 +78,7 @@ struct Shared {
 }
 
 impl Session {
+    #[inline]
     pub(crate) fn new(config: Arc<Config>, headers: &http::HeaderMap) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -142,7 +143,7 @@ impl Session {
 
     /// Whether a handler used the session.
     #[inline]
-    fn used(&self) -> bool {
+    pub(crate) fn used(&self) -> bool {
         self.shared.used.load(Ordering::Relaxed)
     }
 
