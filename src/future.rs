@@ -20,7 +20,7 @@ use tower_service::Service;
 use crate::{
     codec::ascii_string,
     config::Config,
-    revocation::{RevocationError, RevocationFuture, SessionIdentity, WhenUnavailable},
+    revocation::{RevocationError, RevocationFuture, WhenUnavailable},
     session::{CookieAction, Session},
 };
 
@@ -103,17 +103,13 @@ where
         }
     }
 
-    /// Checks `identity` before calling `service` (ready) with `request`.
+    /// Waits for `check` before calling `service` (ready) with `request`.
     pub(crate) fn checking(
-        identity: SessionIdentity,
+        check: RevocationFuture<bool>,
         service: S,
         request: Request<ReqBody>,
         session: Session,
     ) -> Self {
-        let check = session.config().revoker().map_or_else(
-            || -> RevocationFuture<bool> { Box::pin(async { Ok(false) }) },
-            |revoker| revoker.is_revoked(&identity),
-        );
         Self {
             inner: None,
             session: Some(session),

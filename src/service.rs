@@ -110,12 +110,13 @@ where
         // With revocation on, a session cookie is checked before the inner
         // service: the future calls the service that `poll_ready` readied,
         // and a clone takes its place here.
-        if self.config.revocation.is_some()
+        if let Some(store) = &self.config.revocation
             && let Some(identity) = session.identity_to_check()
         {
+            let check = store.is_revoked(&identity);
             let clone = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, clone);
-            return ResponseFuture::checking(identity, ready, req, session);
+            return ResponseFuture::checking(check, ready, req, session);
         }
         ResponseFuture::new(self.inner.call(req), session)
     }

@@ -241,10 +241,6 @@ impl Revoker {
             .max(Duration::from_secs(1));
         self.store.revoke_session(session, ttl)
     }
-
-    pub(crate) fn is_revoked(&self, session: &SessionIdentity) -> RevocationFuture<bool> {
-        self.store.is_revoked(session)
-    }
 }
 
 /// A new session id: when it was issued, in milliseconds since the Unix

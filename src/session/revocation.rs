@@ -177,12 +177,11 @@ impl Session {
         self.config().revoker()
     }
 
-    /// For the layer, before the inner service: the identity of the
-    /// request's cookie, if revocation is on, the request carries a valid
-    /// session cookie, and it has an id or a subject to check. Loading it
-    /// here does not count as the handler using the session.
+    /// For the layer with revocation on, before the inner service: the
+    /// identity of the request's cookie, if it carries a valid session
+    /// cookie with an id or a subject to check. Loading it here does not
+    /// count as the handler using the session.
     pub(crate) fn identity_to_check(&self) -> Option<SessionIdentity> {
-        self.config().revocation.as_ref()?;
         if !self.has_cookie_header() {
             return None;
         }
