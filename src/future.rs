@@ -20,6 +20,7 @@ use tower_service::Service;
 use crate::{
     codec::ascii_string,
     config::Config,
+    rare::Rare,
     revocation::{RevocationError, RevocationFuture, WhenUnavailable},
     session::{CookieAction, Session},
 };
@@ -46,7 +47,7 @@ pin_project! {
         // With revocation on, the step before or after the inner service;
         // boxed, so that a request without revocation carries one empty
         // field.
-        revocation: Option<Box<Revocation<S, ReqBody>>>,
+        revocation: Rare<Revocation<S, ReqBody>>,
     }
 }
 
@@ -99,7 +100,7 @@ where
         Self {
             inner: Some(future),
             session: Some(session),
-            revocation: None,
+            revocation: Rare::none(),
         }
     }
 
@@ -113,11 +114,11 @@ where
         Self {
             inner: None,
             session: Some(session),
-            revocation: Some(Box::new(Revocation::Checking {
+            revocation: Rare::some(Revocation::Checking {
                 check,
                 service,
                 request,
-            })),
+            }),
         }
     }
 }
@@ -139,7 +140,7 @@ where
                         mut service,
                         request,
                         ..
-                    }) = this.revocation.take().map(|step| *step)
+                    }) = this.revocation.take()
                     {
                         if let Some(session) = this.session.as_ref() {
                             apply_check(session, outcome);
@@ -154,7 +155,7 @@ where
                         tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
                     }
                     if let Some(Revocation::Recording { response, .. }) =
-                        this.revocation.take().map(|step| *step)
+                        this.revocation.take()
                     {
                         return Poll::Ready(Ok(response));
                     }
@@ -176,7 +177,7 @@ where
             };
             match (record, poll) {
                 (Some(record), Poll::Ready(Ok(response))) => {
-                    *this.revocation = Some(Box::new(Revocation::Recording { record, response }));
+                    this.revocation.set(Revocation::Recording { record, response });
                 }
                 (_, poll) => return poll,
             }

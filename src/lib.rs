@@ -163,6 +163,7 @@ mod format;
 mod future;
 mod layer;
 mod random;
+mod rare;
 mod revocation;
 mod service;
 mod session;

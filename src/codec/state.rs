@@ -102,6 +102,11 @@ impl State {
             },
             Err(index) => {
                 let key = Text::Owned(key);
+                if self.entries.capacity() == 0 {
+                    // A new session's first key: allocated at once, not
+                    // through the growth path (about 60 instructions).
+                    self.entries = Vec::with_capacity(4);
+                }
                 self.entries.insert(index, Entry { key, value });
                 Previous { index, value: None }
             }

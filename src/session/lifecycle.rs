@@ -23,6 +23,7 @@ use crate::{
     },
     config::Config,
     error::{DecodeError, SessionError},
+    rare::Rare,
 };
 
 /// The request's `Cookie` header values, kept undecoded.
@@ -77,7 +78,7 @@ pub(super) struct Loaded {
     /// With revocation on: the id, subject and creation time the cookie
     /// carried, and, once `invalidate` dropped them, what the response
     /// must revoke.
-    pub(super) revocable: Option<Box<Revocable>>,
+    pub(super) revocable: Rare<Revocable>,
 }
 
 /// What the response should do with the cookie.
@@ -146,10 +147,10 @@ impl Loaded {
                             resign: index > 0,
                             had_cookie,
                             encoded: None,
-                            revocable: None,
+                            revocable: Rare::none(),
                         };
                         if config.revocation.is_some() {
-                            loaded.revocable = Some(Box::new(Revocable::of_cookie(&loaded)));
+                            loaded.revocable.set(Revocable::of_cookie(&loaded));
                         }
                         loaded
                     }
@@ -172,14 +173,17 @@ impl Loaded {
             resign: false,
             had_cookie,
             encoded: None,
-            revocable: None,
+            revocable: Rare::none(),
         }
     }
 
     /// Drops everything and starts a brand-new session; with revocation
     /// on, the cookie's id is to be revoked.
     pub(super) fn invalidate(&mut self) {
-        let revocable = self.revocable.take().map(Revocable::invalidated);
+        let mut revocable = std::mem::replace(&mut self.revocable, Rare::none());
+        if let Some(revocable) = revocable.as_deref_mut() {
+            revocable.invalidate();
+        }
         *self = Self {
             invalidated: true,
             revocable,

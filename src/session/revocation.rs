@@ -48,13 +48,12 @@ impl Revocable {
 
     /// After `invalidate`: the cookie's identity is to be revoked (the
     /// first one, if `invalidate` is called again).
-    pub(super) fn invalidated(mut self: Box<Self>) -> Box<Self> {
+    pub(super) fn invalidate(&mut self) {
         if self.pending.is_none() {
             let created = self.created;
             self.pending = self.cookie.take().map(|identity| (identity, created));
         }
         self.cookie = None;
-        self
     }
 }
 
@@ -69,7 +68,7 @@ fn string(loaded: &Loaded, key: &str) -> Option<String> {
 impl Loaded {
     /// The cookie's id, unless the session was invalidated since.
     fn cookie_id(&self) -> Option<String> {
-        self.revocable.as_ref()?.cookie.as_ref()?.id.clone()
+        self.revocable.as_deref()?.cookie.as_ref()?.id.clone()
     }
 
     /// The id the session has, or will be written with if `clear` removed
@@ -188,7 +187,7 @@ impl Session {
         self.peek(|loaded| {
             loaded
                 .revocable
-                .as_ref()?
+                .as_deref()?
                 .cookie
                 .clone()
                 .filter(SessionIdentity::is_checkable)
@@ -208,7 +207,7 @@ impl Session {
             return None;
         }
         let revoker = self.revoker()?;
-        let (identity, created) = self.peek(|loaded| loaded.revocable.as_mut()?.pending.take())?;
+        let (identity, created) = self.peek(|loaded| loaded.revocable.as_deref_mut()?.pending.take())?;
         Some(revoker.revoke_session(&identity, created))
     }
 }
