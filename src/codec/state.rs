@@ -71,8 +71,22 @@ impl State {
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries
-            .binary_search_by(|entry| self.resolve(&entry.key).cmp(key))
+        let key = key.as_bytes();
+        self.entries.binary_search_by(|entry| {
+            let stored = match &entry.key {
+                // Bytes: the span is on character boundaries already.
+                Text::Span { start, end } => {
+                    self.text.as_bytes().get(*start..*end).unwrap_or_default()
+                }
+                Text::Owned(owned) => owned.as_bytes(),
+            };
+            // Keys mostly differ in their first byte: compared inline,
+            // that decides most steps without a call to compare the rest.
+            match (stored.first(), key.first()) {
+                (Some(a), Some(b)) if a != b => a.cmp(b),
+                _ => stored.cmp(key),
+            }
+        })
     }
 
     /// The JSON text stored under `key`.
@@ -90,9 +104,34 @@ impl State {
     /// Stores `value`, JSON text, under `key`; returns what it replaced,
     /// for [`restore`](Self::restore).
     pub(crate) fn insert(&mut self, key: String, value: String) -> Previous {
+        let found = self.find(&key);
+        self.put(found, key, value)
+    }
+
+    /// [`insert`](Self::insert), unless `same(stored, value)` says that
+    /// the value stored under `key` is `value` already: then nothing
+    /// changes, and the answer is `None`. One search for both.
+    pub(crate) fn insert_changed(
+        &mut self,
+        key: String,
+        value: String,
+        same: impl FnOnce(&str, &str) -> bool,
+    ) -> Option<Previous> {
+        let found = self.find(&key);
+        if let Ok(index) = found
+            && let Some(entry) = self.entries.get(index)
+            && same(self.resolve(&entry.value), &value)
+        {
+            return None;
+        }
+        Some(self.put(found, key, value))
+    }
+
+    /// Stores `value` where [`find`](Self::find) found `key`.
+    fn put(&mut self, found: Result<usize, usize>, key: String, value: String) -> Previous {
         self.generation += 1;
         let value = Text::Owned(value);
-        match self.find(&key) {
+        match found {
             Ok(index) => match self.entries.get_mut(index) {
                 Some(entry) => Previous {
                     index,
@@ -232,4 +271,47 @@ fn sort_last_wins(text: &str, entries: &mut Vec<Entry>) {
         }
         same
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_and_kept_in_byte_order() {
+        // Keys that share first bytes, differ only in length, are empty,
+        // or are not ASCII, inserted out of order.
+        let keys = [
+            "b", "", "ab", "a", "_id_", "abc", "é", "aa", "_expiry_", "z", "ä", "_",
+        ];
+        let mut state = State::new();
+        for (n, key) in keys.iter().enumerate() {
+            state.insert((*key).to_owned(), n.to_string());
+        }
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(state.keys().collect::<Vec<_>>(), sorted);
+        for (n, key) in keys.iter().enumerate() {
+            assert_eq!(state.get(key), Some(n.to_string().as_str()), "{key:?}");
+        }
+        for missing in ["c", "abd", "a\0", "_i", "ê"] {
+            assert_eq!(state.get(missing), None, "{missing:?}");
+        }
+        // A decoded state finds its keys the same way.
+        let text = String::from(r#"{"aa":1,"b":2}"#);
+        let entries = vec![
+            Entry {
+                key: Text::Span { start: 2, end: 4 },
+                value: Text::Span { start: 6, end: 7 },
+            },
+            Entry {
+                key: Text::Span { start: 9, end: 10 },
+                value: Text::Span { start: 12, end: 13 },
+            },
+        ];
+        let state = State::from_parts(text, entries);
+        assert_eq!(state.get("aa"), Some("1"));
+        assert_eq!(state.get("b"), Some("2"));
+        assert_eq!(state.get("a"), None);
+    }
 }
