@@ -154,9 +154,7 @@ where
                     if let Err(e) = &_outcome {
                         tracing::error!(error = %e, "could not record the revocation of an invalidated session; the copies of its cookie stay valid until they expire");
                     }
-                    if let Some(Revocation::Recording { response, .. }) =
-                        this.revocation.take()
-                    {
+                    if let Some(Revocation::Recording { response, .. }) = this.revocation.take() {
                         return Poll::Ready(Ok(response));
                     }
                 }
@@ -177,7 +175,8 @@ where
             };
             match (record, poll) {
                 (Some(record), Poll::Ready(Ok(response))) => {
-                    this.revocation.set(Revocation::Recording { record, response });
+                    this.revocation
+                        .set(Revocation::Recording { record, response });
                 }
                 (_, poll) => return poll,
             }

@@ -26,6 +26,46 @@ use crate::{
     rare::Rare,
 };
 
+/// The session's stage in a request: the `Cookie` header values, kept
+/// undecoded until first use, then what they held. One enum, so that a
+/// request that never uses the session drops one value.
+pub(super) enum Stage {
+    Unread(RequestCookies),
+    Loaded(Loaded),
+}
+
+impl Stage {
+    #[inline]
+    pub(super) fn new(headers: &HeaderMap) -> Self {
+        Self::Unread(RequestCookies::new(headers))
+    }
+
+    /// The session, loaded from the cookies on first use.
+    pub(super) fn load(&mut self, config: &Config) -> &mut Loaded {
+        if let Self::Unread(cookies) = self {
+            *self = Self::Loaded(Loaded::load(config, cookies));
+        }
+        match self {
+            Self::Loaded(loaded) => loaded,
+            Self::Unread(_) => unreachable!("loaded just above"),
+        }
+    }
+
+    /// The session, if it was loaded.
+    pub(super) fn loaded(&mut self) -> Option<&mut Loaded> {
+        match self {
+            Self::Loaded(loaded) => Some(loaded),
+            Self::Unread(_) => None,
+        }
+    }
+
+    /// Whether the request had no `Cookie` header at all, so that there is
+    /// no session cookie to load.
+    pub(super) fn without_cookies(&self) -> bool {
+        matches!(self, Self::Unread(RequestCookies::None))
+    }
+}
+
 /// The request's `Cookie` header values, kept undecoded.
 pub(super) enum RequestCookies {
     None,
@@ -36,6 +76,12 @@ pub(super) enum RequestCookies {
 impl RequestCookies {
     #[inline]
     pub(super) fn new(headers: &HeaderMap) -> Self {
+        // No name has a second value (the usual request): one look-up.
+        if headers.len() == headers.keys_len() {
+            return headers
+                .get(&COOKIE)
+                .map_or(Self::None, |one| Self::One(one.clone()));
+        }
         let mut values = headers.get_all(&COOKIE).iter();
         match (values.next(), values.next()) {
             (None, _) => Self::None,
@@ -203,19 +249,19 @@ impl Loaded {
         key: String,
         raw: String,
     ) -> Result<(), SessionError> {
-        if self.state.get(&key).is_some_and(|old| same_json(old, &raw)) {
+        let Some(previous) = self.state.insert_changed(key, raw, same_json) else {
             return Ok(());
-        }
+        };
         // Measured with the id it will be written with.
         let id = self.ensure_id(config);
-        let previous = self.state.insert(key, raw);
         let json = self.encode();
         let size = config.codec.value_len(&json);
         if size > MAX_COOKIE_VALUE_LEN {
-            self.state.restore(previous);
+            // The last change first.
             if let Some(id) = id {
                 self.state.restore(id);
             }
+            self.state.restore(previous);
             return Err(SessionError::TooLarge {
                 size,
                 limit: MAX_COOKIE_VALUE_LEN,
@@ -239,14 +285,16 @@ impl Loaded {
             };
         }
         let expiry = Expiry::of(&self.state);
-        let reissue_due = expiry
-            .reissue_time(config)
-            .is_some_and(|r| self.now - self.accessed >= r.as_secs_f64());
         // A new session is written once it holds something: reading one
         // sets no cookie (none before there is something to keep, and
         // anonymous pages stay cacheable); `changed()` still forces it.
         let new_and_kept = self.new && !self.state.is_empty();
-        if !(self.changed || new_and_kept || self.resign || reissue_due) {
+        let reissue_due = || {
+            expiry
+                .reissue_time(config)
+                .is_some_and(|r| self.now - self.accessed >= r.as_secs_f64())
+        };
+        if !(self.changed || new_and_kept || self.resign || reissue_due()) {
             return CookieAction::Keep;
         }
         // A session written without an id (by Pyramid, or before
@@ -389,4 +437,57 @@ pub(super) fn unix_now() -> f64 {
 
 pub(super) fn system_time(secs: f64) -> SystemTime {
     UNIX_EPOCH + Duration::try_from_secs_f64(secs).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookies(headers: &[(&'static str, &'static str)]) -> Vec<String> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        let cookies = RequestCookies::new(&map);
+        let found = cookies
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let kind = match cookies {
+            RequestCookies::None => 0,
+            RequestCookies::One(_) => 1,
+            RequestCookies::Many(_) => 2,
+        };
+        assert_eq!(
+            kind,
+            headers
+                .iter()
+                .filter(|(n, _)| *n == "cookie")
+                .count()
+                .min(2)
+        );
+        found
+    }
+
+    #[test]
+    fn every_cookie_header_is_kept_in_order() {
+        assert!(cookies(&[]).is_empty());
+        assert!(cookies(&[("accept", "a"), ("accept", "b")]).is_empty());
+        assert_eq!(cookies(&[("cookie", "a=1")]), ["a=1"]);
+        // Another name with two values: the map has extra values, but the
+        // cookie has one.
+        assert_eq!(
+            cookies(&[("accept", "a"), ("cookie", "a=1"), ("accept", "b")]),
+            ["a=1"]
+        );
+        assert_eq!(
+            cookies(&[
+                ("cookie", "a=1"),
+                ("accept", "a"),
+                ("cookie", "b=2"),
+                ("cookie", "c=3")
+            ]),
+            ["a=1", "b=2", "c=3"]
+        );
+    }
 }

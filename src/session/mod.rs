@@ -33,7 +33,7 @@ mod same_json;
 pub use expiry::Expiry;
 pub(crate) use lifecycle::CookieAction;
 pub use lifecycle::MAX_CLOCK_SKEW;
-use lifecycle::{Loaded, RequestCookies};
+use lifecycle::{Loaded, Stage};
 
 /// A session: a small JSON dictionary kept in a signed cookie.
 ///
@@ -68,9 +68,8 @@ pub struct Session {
 /// What every clone of one request's session shares.
 struct Shared {
     config: Arc<Config>,
-    cookies: RequestCookies,
-    /// `None` until first use.
-    loaded: Mutex<Option<Loaded>>,
+    /// The cookies until first use, then the session they held.
+    stage: Mutex<Stage>,
     /// Set on the handler's first use, under the lock: the response of a
     /// request that never used the session reads this, and takes no lock.
     /// (The layer's revocation check loads the session without using it.)
@@ -83,8 +82,7 @@ impl Session {
         Self {
             shared: Arc::new(Shared {
                 config,
-                cookies: RequestCookies::new(headers),
-                loaded: Mutex::new(None),
+                stage: Mutex::new(Stage::new(headers)),
                 used: AtomicBool::new(false),
             }),
         }
@@ -111,11 +109,11 @@ impl Session {
         Self::new(Arc::clone(config), &http::HeaderMap::new())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Loaded>> {
+    fn lock(&self) -> MutexGuard<'_, Stage> {
         // Only this module's code runs under the lock, and it does not
         // panic; a poisoned lock still holds consistent data.
         self.shared
-            .loaded
+            .stage
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -130,15 +128,7 @@ impl Session {
 
     /// [`with`](Self::with), for the layer: not a use by the handler.
     fn peek<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> R {
-        let mut guard = self.lock();
-        let loaded =
-            guard.get_or_insert_with(|| Loaded::load(&self.shared.config, &self.shared.cookies));
-        f(loaded)
-    }
-
-    /// Whether the request had a `Cookie` header at all.
-    fn has_cookie_header(&self) -> bool {
-        !matches!(self.shared.cookies, RequestCookies::None)
+        f(self.lock().load(&self.shared.config))
     }
 
     /// Whether a handler used the session.
@@ -171,7 +161,7 @@ impl Session {
 
     fn decide(&self, may_write: bool) -> Option<CookieAction> {
         let mut guard = self.lock();
-        let loaded = guard.as_mut()?;
+        let loaded = guard.loaded()?;
         Some(if may_write {
             loaded.decide(&self.shared.config)
         } else {
@@ -357,9 +347,9 @@ impl Session {
 impl fmt::Debug for Session {
     /// Shows the state of the session's life, never its values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = self.lock();
+        let mut guard = self.lock();
         let mut d = f.debug_struct("Session");
-        match guard.as_ref() {
+        match guard.loaded() {
             None => d.field("loaded", &false),
             Some(loaded) => d
                 .field("loaded", &true)

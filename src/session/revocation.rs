@@ -181,17 +181,17 @@ impl Session {
     /// cookie with an id or a subject to check. Loading it here does not
     /// count as the handler using the session.
     pub(crate) fn identity_to_check(&self) -> Option<SessionIdentity> {
-        if !self.has_cookie_header() {
+        let mut stage = self.lock();
+        if stage.without_cookies() {
             return None;
         }
-        self.peek(|loaded| {
-            loaded
-                .revocable
-                .as_deref()?
-                .cookie
-                .clone()
-                .filter(SessionIdentity::is_checkable)
-        })
+        stage
+            .load(self.config())
+            .revocable
+            .as_deref()?
+            .cookie
+            .clone()
+            .filter(SessionIdentity::is_checkable)
     }
 
     /// The cookie's session was revoked: the request gets a fresh one.
@@ -207,7 +207,8 @@ impl Session {
             return None;
         }
         let revoker = self.revoker()?;
-        let (identity, created) = self.peek(|loaded| loaded.revocable.as_deref_mut()?.pending.take())?;
+        let (identity, created) =
+            self.peek(|loaded| loaded.revocable.as_deref_mut()?.pending.take())?;
         Some(revoker.revoke_session(&identity, created))
     }
 }
