@@ -173,12 +173,16 @@ where
                 }
                 _ => None,
             };
-            match (record, poll) {
-                (Some(record), Poll::Ready(Ok(response))) => {
+            // Only a revocation to record holds the response back.
+            let Some(record) = record else {
+                return poll;
+            };
+            match poll {
+                Poll::Ready(Ok(response)) => {
                     this.revocation
                         .set(Revocation::Recording { record, response });
                 }
-                (_, poll) => return poll,
+                poll => return poll,
             }
         }
     }

@@ -146,6 +146,9 @@ impl Loaded {
     /// Finds the first cookie of our name that verifies and parses.
     pub(super) fn load(config: &Config, cookies: &RequestCookies) -> Self {
         let now = unix_now();
+        if let RequestCookies::None = cookies {
+            return Self::fresh(now, false);
+        }
         let mut had_cookie = false;
         let mut refused = Refused::default();
         for header in cookies.iter() {
