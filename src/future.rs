@@ -43,7 +43,7 @@ pin_project! {
         // `None` only while the revocation check runs.
         #[pin]
         inner: Option<S::Future>,
-        session: Option<Session>,
+        session: Session,
         // With revocation on, the step before or after the inner service;
         // boxed, so that a request without revocation carries one empty
         // field.
@@ -99,7 +99,7 @@ where
     pub(crate) fn new(future: S::Future, session: Session) -> Self {
         Self {
             inner: Some(future),
-            session: Some(session),
+            session,
             revocation: Rare::none(),
         }
     }
@@ -113,7 +113,7 @@ where
     ) -> Self {
         Self {
             inner: None,
-            session: Some(session),
+            session,
             revocation: Rare::some(Revocation::Checking {
                 check,
                 service,
@@ -142,9 +142,7 @@ where
                         ..
                     }) = this.revocation.take()
                     {
-                        if let Some(session) = this.session.as_ref() {
-                            apply_check(session, outcome);
-                        }
+                        apply_check(this.session, outcome);
                         this.inner.set(Some(service.call(request)));
                     }
                 }
@@ -167,10 +165,8 @@ where
             // passed on unmoved; an error passes through, and so does the
             // response when the handler never used the session.
             let mut poll = inner.poll(cx);
-            let record = match (&mut poll, this.session.as_ref()) {
-                (Poll::Ready(Ok(response)), Some(session)) if session.used() => {
-                    save(session, response)
-                }
+            let record = match &mut poll {
+                Poll::Ready(Ok(response)) if this.session.used() => save(this.session, response),
                 _ => None,
             };
             // Only a revocation to record holds the response back.
