@@ -42,12 +42,11 @@ impl Stage {
 
     /// The session, loaded from the cookies on first use.
     pub(super) fn load(&mut self, config: &Config) -> &mut Loaded {
-        if let Self::Unread(cookies) = self {
-            *self = Self::Loaded(Loaded::load(config, cookies));
-        }
-        match self {
-            Self::Loaded(loaded) => loaded,
-            Self::Unread(_) => unreachable!("loaded just above"),
+        loop {
+            match self {
+                Self::Loaded(loaded) => return loaded,
+                Self::Unread(cookies) => *self = Self::Loaded(Loaded::load(config, cookies)),
+            }
         }
     }
 
