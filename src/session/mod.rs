@@ -4,7 +4,8 @@
 //! and subject are in [`attributes`], [`flash`], [`csrf`], [`expiry`] and
 //! [`revocation`]; the session's
 //! life in a request (loading the cookie, the timeout rules, what to
-//! write) is [`lifecycle`].
+//! write) is [`lifecycle`], and the request's `Cookie` headers it reads
+//! are [`cookies`].
 //!
 //! The session knows nothing of tower: it is given the request's `Cookie`
 //! header values and decodes them on first use, and it tells the response
@@ -23,6 +24,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{config::Config, error::SessionError};
 
 mod attributes;
+mod cookies;
 mod csrf;
 mod expiry;
 mod flash;
