@@ -48,6 +48,7 @@ const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose
 
 /// Appends `bytes` in base64 as `engine` writes it: into zeroes the
 /// encoding then overwrites, since a `String` would be checked for UTF-8.
+#[inline]
 fn push_base64(engine: &impl Engine, bytes: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     let len = base64::encoded_len(bytes.len(), engine.config().encode_padding()).unwrap_or(0);
