@@ -36,7 +36,7 @@ impl<T> Rare<T> {
 
 impl<T: std::fmt::Debug> std::fmt::Debug for Rare<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        std::fmt::Debug::fmt(&self.as_deref(), f)
     }
 }
 

@@ -411,6 +411,38 @@ mod tests {
         assert!(!s.contains_key("_f_"));
     }
 
+    /// A session of a layer with revocation on, so that every write
+    /// carries an id.
+    fn with_revocation() -> Session {
+        let config = Config {
+            revocation: Some(Arc::new(crate::MemoryRevocations::new())),
+            max_lifetime: Some(std::time::Duration::from_secs(3600)),
+            ..Config::new(&[0; crate::MIN_SECRET_LEN])
+        };
+        Session::new(Arc::new(config), &http::HeaderMap::new())
+    }
+
+    #[test]
+    fn too_large_with_revocation_rolls_back_the_value_and_the_id() {
+        // A new key that sorts before `_id_`: nothing is left.
+        let s = with_revocation();
+        assert!(s.insert("A", "x".repeat(4000)).is_err());
+        assert!(s.is_empty(), "{:?}", s.keys());
+        assert_eq!(s.id(), None);
+        // Replacing a stored value: the old value and the id stay.
+        let s = with_revocation();
+        s.insert("k", "small").unwrap();
+        let id = s.id().unwrap();
+        assert!(s.insert("k", "x".repeat(4000)).is_err());
+        assert_eq!(s.get::<String>("k").unwrap().as_deref(), Some("small"));
+        assert_eq!(s.id().as_deref(), Some(id.as_str()));
+        assert_eq!(s.keys().len(), 2);
+        // A value stored under `_id_` itself is a value like any other.
+        let s = with_revocation();
+        assert!(s.insert("_id_", "x".repeat(4000)).is_err());
+        assert!(s.is_empty(), "{:?}", s.keys());
+    }
+
     #[test]
     fn the_size_limit_is_exact() {
         let s = Session::detached();
